@@ -1,0 +1,11 @@
+#include "commands.h"
+
+namespace calcscope::cli {
+
+// Placeholder registration; the real command is filled in by its issue.
+void register_train(CLI::App& app, Runner& run) {
+  (void)app;
+  (void)run;
+}
+
+}  // namespace calcscope::cli

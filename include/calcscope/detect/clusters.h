@@ -1,0 +1,41 @@
+// Grouping calcifications into clusters.
+#pragma once
+#include <vector>
+
+#include "calcscope/core/image.h"
+#include "calcscope/detect/calcifications.h"
+
+namespace calcscope {
+
+/// Default rule: calcifications closer than link_distance_mm are linked (single linkage); a
+/// linked group with at least min_count members is a cluster. With link 5 mm and min 3 this is the
+/// CAD convention "3 or more within 1 cm^2" (see docs/algorithms.md for the reasoning).
+struct ClusterParams {
+  double link_distance_mm = 5.0;
+  int min_count = 3;
+  double min_calcification_score = 0.3;  ///< only calcifications at least this likely are grouped
+  double max_diameter_mm = 2.0;          ///< macrocalcifications are not grouped into micro clusters
+};
+
+struct Cluster {
+  int id = 0;
+  double x = 0, y = 0;              ///< centre (mean of members), pixels
+  double x_mm = 0, y_mm = 0;
+  double radius_mm = 0;             ///< max distance centre -> member edge
+  double extent_mm = 0;             ///< largest member-to-member distance
+  double area_mm2 = 0;              ///< convex hull area
+  int count = 0;
+  std::vector<int> calcification_ids;
+  std::vector<PointPx> outline;     ///< convex hull of members, pixels
+  double mean_member_score = 0;
+  double score = 0;                 ///< [0,1], comparable across images (thresholded by FROC)
+  std::vector<double> features;     ///< see cluster_feature_names()
+};
+
+const std::vector<std::string>& cluster_feature_names();
+
+/// Groups calcifications (ids refer to Calcification::id). Scores are set by score_clusters().
+std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcifications, double pixel_size_mm,
+                                   const ClusterParams& params = {});
+
+}  // namespace calcscope

@@ -1,0 +1,33 @@
+// Turning candidate features into calibrated scores in [0,1].
+#pragma once
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "calcscope/detect/calcifications.h"
+#include "calcscope/detect/clusters.h"
+
+namespace calcscope {
+
+/// A scorer over a feature vector. The default is built into the binary (models/*.json compiled in);
+/// no data or file is needed at run time.
+class Scorer {
+ public:
+  virtual ~Scorer() = default;
+  virtual double score(const std::vector<double>& features) const = 0;
+  virtual std::string name() const = 0;
+};
+
+struct ScoringModels;  // opaque: the calcification and cluster scorers
+
+/// The models analyze() uses by default.
+const ScoringModels& default_models();
+
+void score_calcifications(std::vector<Calcification>& calcifications, const ScoringModels& models);
+void score_clusters(std::vector<Cluster>& clusters, const std::vector<Calcification>& calcifications,
+                    const ScoringModels& models);
+
+/// Name and version of the scoring models, recorded in the outputs.
+std::string models_description(const ScoringModels& models);
+
+}  // namespace calcscope

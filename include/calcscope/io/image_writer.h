@@ -1,0 +1,40 @@
+// Writing images: 8/16-bit PNG/PGM/TIFF and DICOM MG (used by the phantom generator and tests).
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "calcscope/core/image.h"
+
+namespace calcscope {
+
+/// Writes `image` (values in [0,1], bright = dense) as a grey raster; format from the extension
+/// (.png, .pgm, .tif/.tiff). bits = 8 or 16.
+void write_raster(const Image& image, const std::filesystem::path& path, int bits = 16);
+
+enum class DicomCompression { None, JpegLossless, JpegBaseline, JpegLs, Rle, Jpeg2000 };
+
+/// Parses "none", "jpeg-lossless", "jpeg-baseline", "jpeg-ls", "rle", "jpeg2000". Throws Error(Usage).
+DicomCompression parse_dicom_compression(const std::string& name);
+
+struct DicomWriteOptions {
+  int bits_stored = 12;                     ///< 10..16
+  std::string photometric = "MONOCHROME2";  ///< or "MONOCHROME1" (inverted values)
+  std::string presentation_intent = "FOR PRESENTATION";  ///< or "FOR PROCESSING" (raw, log not applied)
+  DicomCompression compression = DicomCompression::None;
+  bool write_imager_pixel_spacing = true;   ///< false: only PixelSpacing (tests the fallback)
+  bool write_pixel_spacing = false;
+  std::string laterality = "L";
+  std::string view = "CC";
+  std::string patient_id = "PHANTOM";
+  std::string patient_name = "Phantom^Calcscope";
+  std::string study_date = "20260101";      ///< YYYYMMDD
+  std::string study_instance_uid;           ///< generated when empty
+  std::string manufacturer = "calcscope phantom";
+};
+
+/// Writes a Digital Mammography X-Ray Image (For Presentation/For Processing) with real tags.
+void write_dicom_mg(const Image& image, const std::filesystem::path& path, const DicomWriteOptions& options);
+
+}  // namespace calcscope

@@ -1,0 +1,48 @@
+// The analysis pipeline: named stages, each timed, parameters recorded in the output.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "calcscope/core/image.h"
+#include "calcscope/detect/breast.h"
+#include "calcscope/detect/calcifications.h"
+#include "calcscope/detect/clusters.h"
+
+namespace calcscope {
+
+/// Recommended operating points (documented in docs/algorithms.md; chosen by cross-validation).
+inline constexpr double kDefaultCalcificationMinScore = 0.5;
+inline constexpr double kDefaultClusterMinScore = 0.5;
+
+struct AnalyzeOptions {
+  BreastParams breast;
+  CalcificationParams calcification;
+  ClusterParams cluster;
+  /// Score cuts applied to the output. < 0 means "use the defaults above".
+  double min_calcification_score = -1;
+  double min_cluster_score = -1;
+};
+
+struct StageRecord {
+  std::string name;
+  double milliseconds = 0;
+  nlohmann::json parameters;
+};
+
+struct AnalysisResult {
+  Image image_meta_only;  ///< width/height/pixel size/info of the analysed image (pixels left empty)
+  BreastRegion region;
+  std::vector<Calcification> calcifications;  ///< after the output score cut (cluster members always kept)
+  std::vector<Cluster> clusters;              ///< after the output score cut
+  std::vector<StageRecord> stages;
+  double min_calcification_score = 0;
+  double min_cluster_score = 0;
+  std::string models;  ///< description of the scoring models used
+};
+
+/// Runs breast segmentation, calcification detection, scoring and clustering.
+AnalysisResult analyze(const Image& image, const AnalyzeOptions& options = {});
+
+}  // namespace calcscope
