@@ -1,8 +1,100 @@
+// calcscope analyze FILE|DIR... --output DIR: thin wrapper over calcscope::run_batch.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "calcscope/pipeline/batch.h"
 #include "commands.h"
 
 namespace calcscope::cli {
+
+namespace {
+struct AnalyzeArgs {
+  std::vector<std::string> inputs;
+  std::string output = ".";
+  double pixel_size_mm = 0;
+  double min_score = -1;
+  double min_calcification_score = -1;
+  double min_cluster_score = -1;
+  bool overlay = false;
+  std::string reports;
+  int jobs = 0;
+  bool recursive = false;
+  bool quiet = false;
+};
+}  // namespace
+
 void register_analyze(CLI::App& app, Runner& run) {
-  (void)app;
-  (void)run;
+  auto a = std::make_shared<AnalyzeArgs>();
+  auto* sub = app.add_subcommand("analyze", "Find calcifications and clusters; write DIR/<stem>.json per image");
+  sub->add_option("inputs", a->inputs, "DICOM, PNG, PGM or TIFF files, or directories of them")->required();
+  sub->add_option("-o,--output", a->output, "output directory (created if needed)")->required();
+  sub->add_option("--pixel-size", a->pixel_size_mm,
+                  "pixel size in mm (required for PNG/PGM/TIFF; overrides the DICOM tags)")
+      ->check(CLI::Range(0.005, 2.0));
+  sub->add_option("--min-score", a->min_score,
+                  "score cut for calcifications and clusters (default: the recommended operating point; 0 = all "
+                  "candidates, for FROC curves)")
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--min-calcification-score", a->min_calcification_score, "score cut for calcifications only")
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--min-cluster-score", a->min_cluster_score, "score cut for clusters only")
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_flag("--overlay", a->overlay, "also write DIR/<stem>.overlay.png (breast outline, calcifications, clusters)");
+  sub->add_option("--report", a->reports,
+                  "reports to write beside the JSON: any of html,patient,sr (<stem>.report.html, <stem>.patient.html, "
+                  "<stem>.sr.dcm)");
+  sub->add_option("-j,--jobs", a->jobs, "parallel workers (default: all cores)")->check(CLI::Range(0, 256));
+  sub->add_flag("-r,--recursive", a->recursive, "descend into sub-directories");
+  sub->add_flag("-q,--quiet", a->quiet, "no progress display or summary table");
+  sub->callback([a, &run] {
+    run = [a] {
+      BatchOptions o;
+      if (a->pixel_size_mm > 0) o.read.pixel_size_mm = a->pixel_size_mm;
+      o.output_dir = a->output;
+      o.overlay = a->overlay;
+      o.jobs = a->jobs;
+      o.recursive = a->recursive;
+      o.reports = parse_report_request(a->reports);
+      o.analyze.min_calcification_score = a->min_calcification_score >= 0 ? a->min_calcification_score : a->min_score;
+      o.analyze.min_cluster_score = a->min_cluster_score >= 0 ? a->min_cluster_score : a->min_score;
+      std::vector<std::filesystem::path> inputs(a->inputs.begin(), a->inputs.end());
+      const bool tty = isatty(STDERR_FILENO) && !a->quiet;
+      auto progress = [tty](const FileOutcome& f, int done, int total) {
+        if (!f.ok) {
+          if (tty) std::fprintf(stderr, "\r\033[K");
+          std::fprintf(stderr, "calcscope: error [%s]: %s\n", std::string(error_info(f.error).name).c_str(),
+                       f.message.c_str());
+        }
+        if (tty) std::fprintf(stderr, "\r\033[K[%d/%d] %s", done, total, f.input.filename().string().c_str());
+        if (tty && done == total) std::fprintf(stderr, "\r\033[K");
+        std::fflush(stderr);
+      };
+      const BatchSummary s = run_batch(inputs, o, progress);
+      if (!a->quiet) {
+        std::printf("%-32s %-7s %8s %8s %7s  %s\n", "file", "status", "calcs", "clusters", "sec", "output / error");
+        for (const auto& f : s.files) {
+          if (f.ok)
+            std::printf("%-32s %-7s %8d %8d %7.2f  %s\n", f.input.filename().string().c_str(), "ok", f.calcifications,
+                        f.clusters, f.seconds, f.outputs.empty() ? "" : f.outputs.front().string().c_str());
+          else
+            std::printf("%-32s %-7s %8s %8s %7.2f  [%s] %s\n", f.input.filename().string().c_str(), "FAILED", "-",
+                        "-", f.seconds, std::string(error_info(f.error).name).c_str(), f.message.c_str());
+          for (const auto& w : f.warnings) std::printf("%-32s warning: %s\n", "", w.c_str());
+        }
+        std::printf("%zu file(s): %zu ok, %d failed", s.files.size(), s.files.size() - s.failed(), s.failed());
+        if (s.skipped_non_images) std::printf(", %d non-image file(s) skipped", s.skipped_non_images);
+        std::printf(", %.2f s\n", s.seconds);
+      }
+      if (s.files.empty()) {
+        std::fprintf(stderr, "calcscope: error [usage]: no input files found in the given paths\n");
+        return error_info(ErrorCode::Usage).exit_code;
+      }
+      return s.exit_code();
+    };
+  });
 }
+
 }  // namespace calcscope::cli

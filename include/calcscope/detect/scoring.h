@@ -1,6 +1,7 @@
 // Turning candidate features into calibrated scores in [0,1].
 #pragma once
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,13 @@ class Scorer {
 
 struct ScoringModels;  // opaque: the calcification and cluster scorers
 
-/// The models analyze() uses by default.
+/// The models analyze() uses by default: the trained models in models/ compiled into the binary,
+/// or the heuristic scorers when none were embedded.
 const ScoringModels& default_models();
+/// Documented heuristic scorers (contrast-to-noise with shape penalties), used to bootstrap training.
+const ScoringModels& heuristic_models();
+/// Models from XGBoost JSON texts (empty text = heuristic for that stage). Throws Error.
+std::unique_ptr<ScoringModels> load_models(const std::string& calcification_json, const std::string& cluster_json);
 
 void score_calcifications(std::vector<Calcification>& calcifications, const ScoringModels& models);
 void score_clusters(std::vector<Cluster>& clusters, const std::vector<Calcification>& calcifications,

@@ -42,7 +42,12 @@ struct AnalysisResult {
   std::string models;  ///< description of the scoring models used
 };
 
-/// Runs breast segmentation, calcification detection, scoring and clustering.
+struct ScoringModels;
+
+/// Runs breast segmentation, calcification detection, scoring and clustering with the default
+/// (embedded, trained) models. Throws Error(NotAMammogram) when no breast is found.
 AnalysisResult analyze(const Image& image, const AnalyzeOptions& options = {});
+/// Same with explicit scoring models (training and cross-validation use this).
+AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const ScoringModels& models);
 
 }  // namespace calcscope

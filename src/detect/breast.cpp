@@ -1,0 +1,241 @@
+// Breast segmentation at a coarse working resolution (default 0.8 mm), mapped back to full size.
+#include "calcscope/detect/breast.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <opencv2/imgproc.hpp>
+
+#include "calcscope/core/error.h"
+#include "core/cv_adapter.h"
+
+namespace calcscope {
+namespace {
+
+int odd(int k) { return std::max(1, k | 1); }
+
+/// Largest 8-connected component of a binary image, holes filled.
+cv::Mat largest_component_filled(const cv::Mat& binary) {
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(binary, labels, stats, centroids, 8, CV_32S);
+  int best = 0, best_area = 0;
+  for (int i = 1; i < n; ++i) {
+    const int a = stats.at<int>(i, cv::CC_STAT_AREA);
+    if (a > best_area) best_area = a, best = i;
+  }
+  cv::Mat out = cv::Mat::zeros(binary.size(), CV_8U);
+  if (best == 0) return out;
+  out = (labels == best);
+  // fill holes: flood the background from a padded border, what is not reached is inside
+  cv::Mat padded;
+  cv::copyMakeBorder(out, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
+  cv::Mat flood = padded.clone();
+  cv::floodFill(flood, cv::Point(0, 0), 255);
+  cv::Mat holes = (flood == 0);
+  padded |= holes;
+  return padded(cv::Rect(1, 1, out.cols, out.rows)).clone();
+}
+
+/// Finds the pectoral muscle on a working image whose chest wall is at the left (x = 0 side of the
+/// breast). Returns a mask of the pectoral region (empty when none is found) and the boundary line.
+struct PectoralFit {
+  bool found = false;
+  cv::Point2d top, bottom;  // line ends (work pixels): top on the first breast row, bottom at the chest wall
+  cv::Mat region;
+};
+
+PectoralFit find_pectoral(const cv::Mat& work, const cv::Mat& breast, int chest_x) {
+  PectoralFit fit;
+  cv::Rect bb = cv::boundingRect(breast);
+  if (bb.width < 10 || bb.height < 10) return fit;
+  // candidate zone: upper 60 % of the breast, chest-wall 60 % of its width
+  cv::Rect zone(bb.x, bb.y, std::max(1, bb.width * 6 / 10), std::max(1, bb.height * 6 / 10));
+  cv::Mat zmask = breast(zone) > 0;
+  cv::Mat zimg = work(zone);
+  // Otsu within the zone on 8-bit values
+  double lo, hi;
+  cv::minMaxLoc(zimg, &lo, &hi, nullptr, nullptr, zmask);
+  if (hi - lo < 1e-6) return fit;
+  cv::Mat z8;
+  zimg.convertTo(z8, CV_8U, 255.0 / (hi - lo), -lo * 255.0 / (hi - lo));
+  std::vector<uchar> vals;
+  for (int y = 0; y < z8.rows; ++y)
+    for (int x = 0; x < z8.cols; ++x)
+      if (zmask.at<uchar>(y, x)) vals.push_back(z8.at<uchar>(y, x));
+  if (vals.size() < 50) return fit;
+  cv::Mat vm(1, static_cast<int>(vals.size()), CV_8U, vals.data());
+  cv::Mat dummy;
+  const double t = cv::threshold(vm, dummy, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+  cv::Mat bright = (z8 > t) & zmask;
+  cv::morphologyEx(bright, bright, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {5, 5}));
+  // keep the bright component touching the top-left (chest-wall, top) corner
+  cv::Mat labels;
+  const int n = cv::connectedComponents(bright, labels, 8, CV_32S);
+  int corner_label = 0;
+  const int probe_rows = std::max(2, zone.height / 12);
+  const int probe_cols = std::max(2, (chest_x - zone.x) + zone.width / 12);
+  for (int y = 0; y < probe_rows && !corner_label; ++y)
+    for (int x = 0; x < std::min(probe_cols, zone.width) && !corner_label; ++x)
+      if (labels.at<int>(y, x) > 0) corner_label = labels.at<int>(y, x);
+  if (n < 2 || corner_label == 0) return fit;
+  cv::Mat comp = labels == corner_label;
+  // boundary: for each row, the right-most pixel of the component; fit x = a + b*y
+  std::vector<cv::Point2d> pts;
+  for (int y = 0; y < comp.rows; ++y) {
+    int right = -1;
+    for (int x = comp.cols - 1; x >= 0; --x)
+      if (comp.at<uchar>(y, x)) { right = x; break; }
+    if (right >= 0) pts.emplace_back(right, y);
+  }
+  if (pts.size() < 8) return fit;
+  // robust line fit (Huber)
+  cv::Vec4f line;
+  std::vector<cv::Point2f> ptsf(pts.begin(), pts.end());
+  cv::fitLine(ptsf, line, cv::DIST_HUBER, 0, 0.01, 0.01);
+  const double vx = line[0], vy = line[1], x0 = line[2], y0 = line[3];
+  if (std::abs(vy) < 1e-3) return fit;
+  const double slope = vx / vy;  // dx/dy: the boundary moves toward the chest wall going down
+  if (slope > -0.1 || slope < -6.0) return fit;
+  const double x_at_top = x0 + slope * (0 - y0);
+  const double y_at_wall = y0 + (0 - x0) / slope;  // where x = 0 (zone's left edge)
+  if (x_at_top <= 2 || y_at_wall <= 2) return fit;
+  // contrast check: the muscle should be brighter than the tissue just beyond the line
+  double in_sum = 0, out_sum = 0;
+  int in_n = 0, out_n = 0;
+  for (int y = 0; y < zone.height; ++y) {
+    const double xl = x_at_top + slope * y;
+    for (int x = 0; x < zone.width; ++x) {
+      if (!zmask.at<uchar>(y, x)) continue;
+      const double d = x - xl;
+      if (d < 0 && d > -12) in_sum += zimg.at<float>(y, x), ++in_n;
+      else if (d > 2 && d < 14) out_sum += zimg.at<float>(y, x), ++out_n;
+    }
+  }
+  if (in_n < 20 || out_n < 20) return fit;
+  if (in_sum / in_n - out_sum / out_n < 0.02 * (hi - lo) + 1e-6) return fit;
+  const double area = 0.5 * x_at_top * std::min<double>(y_at_wall, zone.height);
+  if (area > 0.45 * cv::countNonZero(breast)) return fit;
+  fit.found = true;
+  fit.top = {zone.x + x_at_top, static_cast<double>(zone.y)};
+  fit.bottom = {static_cast<double>(zone.x), zone.y + y_at_wall};
+  fit.region = cv::Mat::zeros(work.size(), CV_8U);
+  std::vector<cv::Point> tri = {cv::Point(zone.x, zone.y - 2), cv::Point(static_cast<int>(std::lround(fit.top.x)), zone.y - 2),
+                                cv::Point(static_cast<int>(std::lround(fit.bottom.x)), static_cast<int>(std::lround(fit.bottom.y)))};
+  // extend the triangle to the image top (rows above the breast bounding box are outside anyway)
+  tri[0].y = 0;
+  tri[1].y = 0;
+  tri[1].x = static_cast<int>(std::lround(zone.x + x_at_top - slope * zone.y));
+  cv::fillConvexPoly(fit.region, tri, 255);
+  return fit;
+}
+
+}  // namespace
+
+BreastRegion segment_breast(const Image& image, const BreastParams& params) {
+  if (image.empty() || image.pixel_size_mm <= 0)
+    throw Error(ErrorCode::InvalidImage, "empty image or unknown pixel size", image.info.source_path);
+  const double scale = std::min(1.0, image.pixel_size_mm / params.work_pixel_mm);
+  cv::Mat full = cvx::view(image);
+  cv::Mat work;
+  cv::resize(full, work, cv::Size(), scale, scale, cv::INTER_AREA);
+  const double work_px_mm = image.pixel_size_mm / scale;
+  const double sigma_px = params.smoothing_mm / work_px_mm;
+  cv::GaussianBlur(work, work, cv::Size(), sigma_px);
+
+  // Foreground threshold: a fraction of the way from background to the Otsu level, so that the thin
+  // (dark) tissue near the skin line stays inside.
+  cv::Mat w8;
+  work.convertTo(w8, CV_8U, 255.0);
+  cv::Mat otsu_bin;
+  const double t_otsu = cv::threshold(w8, otsu_bin, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+  // background level: median of the pixels below the Otsu level
+  std::vector<int> hist(256, 0);
+  for (int y = 0; y < w8.rows; ++y)
+    for (int x = 0; x < w8.cols; ++x) ++hist[w8.at<uchar>(y, x)];
+  long below = 0;
+  for (int v = 0; v <= static_cast<int>(t_otsu); ++v) below += hist[v];
+  long acc = 0;
+  int bg = 0;
+  for (int v = 0; v <= static_cast<int>(t_otsu); ++v) {
+    acc += hist[v];
+    if (acc * 2 >= below) { bg = v; break; }
+  }
+  const double t = bg + 0.35 * (t_otsu - bg);
+  cv::Mat fg = w8 > t;
+  const int open_k = odd(static_cast<int>(std::lround(3.0 / work_px_mm)));
+  cv::morphologyEx(fg, fg, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {open_k, open_k}));
+  cv::Mat breast = largest_component_filled(fg);
+  const double area_mm2 = cv::countNonZero(breast) * work_px_mm * work_px_mm;
+  if (area_mm2 < params.min_breast_area_mm2)
+    throw Error(ErrorCode::NotAMammogram,
+                "no breast found (foreground of " + std::to_string(static_cast<int>(area_mm2)) +
+                    " mm^2): is this a mammogram, and is the pixel size right?",
+                image.info.source_path);
+
+  BreastRegion region;
+  // chest wall side: breast mass is heavier toward the chest wall than its bounding-box centre
+  const cv::Moments m = cv::moments(breast, true);
+  const cv::Rect bb = cv::boundingRect(breast);
+  const double cx = m.m10 / std::max(1.0, m.m00);
+  region.chest_wall_side = (cx < bb.x + bb.width / 2.0) ? -1 : +1;
+
+  // work on a copy flipped so that the chest wall is at the left
+  cv::Mat breast_l = breast, work_l = work;
+  if (region.chest_wall_side > 0) {
+    cv::flip(breast, breast_l, 1);
+    cv::flip(work, work_l, 1);
+  }
+  const cv::Rect bbl = cv::boundingRect(breast_l);
+  cv::Mat tissue_l = breast_l.clone();
+  const bool try_pectoral = params.remove_pectoral && image.info.view != "CC" && image.info.view != "XCC" &&
+                            image.info.view != "XCCL" && image.info.view != "XCCM";
+  PectoralFit pect;
+  if (try_pectoral) pect = find_pectoral(work_l, breast_l, bbl.x);
+  if (pect.found) tissue_l.setTo(0, pect.region);
+
+  // skin line and nipple (on the flipped copy: nipple = contour point farthest from the chest wall)
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(breast_l.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < contours.size(); ++i)
+    if (contours[i].size() > contours[best].size()) best = i;
+  const auto& contour = contours.at(best);
+  int max_x = -1;
+  std::vector<int> ys;
+  for (const auto& p : contour) max_x = std::max(max_x, p.x);
+  for (const auto& p : contour)
+    if (p.x >= max_x - 1) ys.push_back(p.y);
+  std::sort(ys.begin(), ys.end());
+  cv::Point2d nipple_l(max_x, ys.empty() ? bbl.y + bbl.height / 2.0 : ys[ys.size() / 2]);
+
+  // skin band excluded from detection
+  const int margin_k = odd(static_cast<int>(std::lround(2 * params.skin_margin_mm / work_px_mm)));
+  cv::erode(tissue_l, tissue_l, cv::getStructuringElement(cv::MORPH_ELLIPSE, {margin_k, margin_k}));
+
+  auto unflip_x = [&](double x) { return region.chest_wall_side > 0 ? (work.cols - 1 - x) : x; };
+  if (region.chest_wall_side > 0) {
+    cv::flip(tissue_l, tissue_l, 1);
+  }
+  const double inv = 1.0 / scale;
+  auto to_full = [&](double x, double y) { return PointPx{(unflip_x(x) + 0.5) * inv - 0.5, (y + 0.5) * inv - 0.5}; };
+  region.nipple = to_full(nipple_l.x, nipple_l.y);
+  region.skin_line.reserve(contour.size());
+  for (const auto& p : contour) region.skin_line.push_back(to_full(p.x, p.y));
+  region.pectoral_found = pect.found;
+  if (pect.found) {
+    region.pectoral_top = to_full(pect.top.x, pect.top.y);
+    region.pectoral_bottom = to_full(pect.bottom.x, pect.bottom.y);
+  }
+
+  // back to full resolution (nearest keeps it binary)
+  cv::Mat tissue_full, breast_full;
+  cv::resize(tissue_l, tissue_full, full.size(), 0, 0, cv::INTER_NEAREST);
+  cv::resize(breast, breast_full, full.size(), 0, 0, cv::INTER_NEAREST);
+  region.mask = cvx::to_mask(tissue_full);
+  region.breast = cvx::to_mask(breast_full);
+  region.area_mm2 = cv::countNonZero(tissue_full) * image.pixel_size_mm * image.pixel_size_mm;
+  return region;
+}
+
+}  // namespace calcscope

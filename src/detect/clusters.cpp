@@ -1,0 +1,158 @@
+// Single-linkage grouping of calcifications within link_distance_mm.
+#include "calcscope/detect/clusters.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include <opencv2/imgproc.hpp>
+
+namespace calcscope {
+
+const std::vector<std::string>& cluster_feature_names() {
+  static const std::vector<std::string> names = {
+      "log_count",          // log2 of the number of members
+      "mean_member_score",  //
+      "max_member_score",   //
+      "top3_member_score",  // mean of the three best member scores
+      "sum_member_score",   // log2(1 + sum of member scores)
+      "extent_mm",          // largest member-to-member distance
+      "density_per_cm2",    // members per cm^2 of the hull (hull area floored at 0.25 cm^2)
+      "mean_cnr",           //
+      "max_cnr",            //
+      "mean_diameter_mm",   //
+      "diameter_cv",        // coefficient of variation of member diameters
+      "mean_elongation",    //
+      "mean_dist_to_skin_mm",
+      "mean_line_ratio",    //
+      "mean_background",    //
+      "pixel_size_mm",      //
+  };
+  return names;
+}
+
+namespace {
+
+struct DisjointSet {
+  std::vector<int> parent;
+  explicit DisjointSet(int n) : parent(n) { std::iota(parent.begin(), parent.end(), 0); }
+  int find(int i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+  }
+  void unite(int a, int b) { parent[find(a)] = find(b); }
+};
+
+}  // namespace
+
+std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, double pixel_size_mm,
+                                   const ClusterParams& p) {
+  std::vector<int> eligible;
+  for (int i = 0; i < static_cast<int>(calcs.size()); ++i)
+    if (calcs[i].score >= p.min_calcification_score && calcs[i].diameter_mm <= p.max_diameter_mm)
+      eligible.push_back(i);
+  const int n = static_cast<int>(eligible.size());
+  DisjointSet ds(n);
+  // grid hashing by link distance
+  const double cell = std::max(1e-3, p.link_distance_mm);
+  std::map<std::pair<int, int>, std::vector<int>> grid;
+  for (int k = 0; k < n; ++k) {
+    const auto& c = calcs[eligible[k]];
+    grid[{static_cast<int>(std::floor(c.x_mm / cell)), static_cast<int>(std::floor(c.y_mm / cell))}].push_back(k);
+  }
+  for (int k = 0; k < n; ++k) {
+    const auto& c = calcs[eligible[k]];
+    const int gx = static_cast<int>(std::floor(c.x_mm / cell)), gy = static_cast<int>(std::floor(c.y_mm / cell));
+    for (int dy = -1; dy <= 1; ++dy)
+      for (int dx = -1; dx <= 1; ++dx) {
+        auto it = grid.find({gx + dx, gy + dy});
+        if (it == grid.end()) continue;
+        for (int j : it->second) {
+          if (j <= k) continue;
+          const auto& o = calcs[eligible[j]];
+          if (std::hypot(o.x_mm - c.x_mm, o.y_mm - c.y_mm) <= p.link_distance_mm) ds.unite(k, j);
+        }
+      }
+  }
+  std::map<int, std::vector<int>> groups;
+  for (int k = 0; k < n; ++k) groups[ds.find(k)].push_back(eligible[k]);
+
+  std::vector<Cluster> clusters;
+  for (auto& [root, members] : groups) {
+    if (static_cast<int>(members.size()) < p.min_count) continue;
+    Cluster cl;
+    cl.count = static_cast<int>(members.size());
+    std::vector<cv::Point2f> pts;
+    std::vector<double> scores, diam;
+    double sx = 0, sy = 0, cnr_sum = 0, cnr_max = 0, el = 0, skin = 0, line = 0, bg = 0;
+    for (int i : members) {
+      const auto& c = calcs[i];
+      cl.calcification_ids.push_back(c.id);
+      pts.emplace_back(static_cast<float>(c.x), static_cast<float>(c.y));
+      sx += c.x;
+      sy += c.y;
+      scores.push_back(c.score);
+      diam.push_back(c.diameter_mm);
+      cnr_sum += c.cnr;
+      cnr_max = std::max(cnr_max, c.cnr);
+      el += c.elongation;
+      skin += c.dist_to_skin_mm;
+      line += c.features.size() > 11 ? c.features[11] : 1.0;
+      bg += c.features.size() > 9 ? c.features[9] : 0.0;
+    }
+    std::sort(cl.calcification_ids.begin(), cl.calcification_ids.end());
+    const double cnt = cl.count;
+    cl.x = sx / cnt;
+    cl.y = sy / cnt;
+    cl.x_mm = cl.x * pixel_size_mm;
+    cl.y_mm = cl.y * pixel_size_mm;
+    double rmax = 0, extent = 0;
+    for (int a = 0; a < cl.count; ++a) {
+      const auto& ca = calcs[members[a]];
+      rmax = std::max(rmax, std::hypot(ca.x_mm - cl.x_mm, ca.y_mm - cl.y_mm) + ca.diameter_mm / 2);
+      for (int b = a + 1; b < cl.count; ++b) {
+        const auto& cb = calcs[members[b]];
+        extent = std::max(extent, std::hypot(ca.x_mm - cb.x_mm, ca.y_mm - cb.y_mm));
+      }
+    }
+    cl.radius_mm = rmax;
+    cl.extent_mm = extent;
+    std::vector<cv::Point2f> hull;
+    cv::convexHull(pts, hull);
+    for (const auto& h : hull) cl.outline.push_back({h.x, h.y});
+    cl.area_mm2 = hull.size() >= 3 ? cv::contourArea(hull) * pixel_size_mm * pixel_size_mm : 0.0;
+    std::vector<double> sorted = scores;
+    std::sort(sorted.rbegin(), sorted.rend());
+    cl.mean_member_score = std::accumulate(scores.begin(), scores.end(), 0.0) / cnt;
+    const double top3 = (sorted[0] + sorted[std::min<std::size_t>(1, sorted.size() - 1)] +
+                         sorted[std::min<std::size_t>(2, sorted.size() - 1)]) / 3.0;
+    const double mean_d = std::accumulate(diam.begin(), diam.end(), 0.0) / cnt;
+    double var_d = 0;
+    for (double d : diam) var_d += (d - mean_d) * (d - mean_d);
+    const double cv_d = std::sqrt(var_d / cnt) / std::max(1e-6, mean_d);
+    cl.features = {std::log2(cnt),
+                   cl.mean_member_score,
+                   sorted[0],
+                   top3,
+                   std::log2(1 + std::accumulate(scores.begin(), scores.end(), 0.0)),
+                   extent,
+                   cnt / std::max(0.25, cl.area_mm2 / 100.0),
+                   cnr_sum / cnt,
+                   cnr_max,
+                   mean_d,
+                   cv_d,
+                   el / cnt,
+                   skin / cnt,
+                   line / cnt,
+                   bg / cnt,
+                   pixel_size_mm};
+    clusters.push_back(std::move(cl));
+  }
+  std::sort(clusters.begin(), clusters.end(),
+            [](const Cluster& a, const Cluster& b) { return a.y != b.y ? a.y < b.y : a.x < b.x; });
+  for (std::size_t i = 0; i < clusters.size(); ++i) clusters[i].id = static_cast<int>(i) + 1;
+  return clusters;
+}
+
+}  // namespace calcscope

@@ -1,0 +1,8 @@
+// Trained models compiled into the binary (generated from models/*.json by CMake).
+#pragma once
+#include <string>
+
+namespace calcscope {
+const std::string& embedded_model_calcification();  ///< empty when models/calcification.json is absent
+const std::string& embedded_model_cluster();        ///< empty when models/cluster.json is absent
+}  // namespace calcscope

@@ -1,0 +1,81 @@
+#include "calcscope/pipeline/analyze.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "calcscope/detect/scoring.h"
+
+namespace calcscope {
+namespace {
+
+/// Runs one named stage, recording its wall time and parameters.
+template <typename F>
+auto run_stage(std::vector<StageRecord>& stages, const std::string& name, nlohmann::json params, F&& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto result = f();
+  const auto t1 = std::chrono::steady_clock::now();
+  stages.push_back({name, std::chrono::duration<double, std::milli>(t1 - t0).count(), std::move(params)});
+  return result;
+}
+
+}  // namespace
+
+AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
+  return analyze(image, options, default_models());
+}
+
+AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const ScoringModels& models) {
+  AnalysisResult r;
+  r.image_meta_only.width = image.width;
+  r.image_meta_only.height = image.height;
+  r.image_meta_only.pixel_size_mm = image.pixel_size_mm;
+  r.image_meta_only.info = image.info;
+  r.models = models_description(models);
+  r.min_calcification_score =
+      options.min_calcification_score >= 0 ? options.min_calcification_score : kDefaultCalcificationMinScore;
+  r.min_cluster_score = options.min_cluster_score >= 0 ? options.min_cluster_score : kDefaultClusterMinScore;
+
+  const auto& bp = options.breast;
+  r.region = run_stage(r.stages, "breast",
+                       {{"work_pixel_mm", bp.work_pixel_mm},
+                        {"smoothing_mm", bp.smoothing_mm},
+                        {"skin_margin_mm", bp.skin_margin_mm},
+                        {"remove_pectoral", bp.remove_pectoral}},
+                       [&] { return segment_breast(image, bp); });
+  const auto& cp = options.calcification;
+  auto calcs = run_stage(r.stages, "calcifications",
+                         {{"min_diameter_mm", cp.min_diameter_mm},
+                          {"max_diameter_mm", cp.max_diameter_mm},
+                          {"background_mm", cp.background_mm},
+                          {"threshold_cnr", cp.threshold_cnr},
+                          {"max_candidates", cp.max_candidates}},
+                         [&] {
+                           auto c = detect_calcifications(image, r.region, cp);
+                           score_calcifications(c, models);
+                           return c;
+                         });
+  const auto& kp = options.cluster;
+  auto clusters = run_stage(r.stages, "clusters",
+                            {{"link_distance_mm", kp.link_distance_mm},
+                             {"min_count", kp.min_count},
+                             {"min_calcification_score", kp.min_calcification_score},
+                             {"max_diameter_mm", kp.max_diameter_mm}},
+                            [&] {
+                              auto k = find_clusters(calcs, image.pixel_size_mm, kp);
+                              score_clusters(k, calcs, models);
+                              return k;
+                            });
+  // output cut: clusters by score; calcifications by score, cluster members always kept
+  std::set<int> keep_ids;
+  for (auto& k : clusters) {
+    if (k.score < r.min_cluster_score) continue;
+    keep_ids.insert(k.calcification_ids.begin(), k.calcification_ids.end());
+    r.clusters.push_back(std::move(k));
+  }
+  for (auto& c : calcs)
+    if (c.score >= r.min_calcification_score || keep_ids.count(c.id)) r.calcifications.push_back(std::move(c));
+  return r;
+}
+
+}  // namespace calcscope
