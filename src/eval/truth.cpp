@@ -155,7 +155,7 @@ TruthImage parse_phantom_truth(const nlohmann::json& j, const std::string& stem,
     if (radius_mm < 0) throw Error(ErrorCode::InvalidData, what + ": negative radius_mm", source);
     if (img.pixel_size_mm > 0) {
       c.radius_px = radius_mm / img.pixel_size_mm;
-    } else if (cj.contains("x_mm") && cj.at("x_mm").is_number() && c.x > 0) {
+    } else if (cj.contains("x_mm") && cj.at("x_mm").is_number() && cj.at("x_mm").get<double>() > 0 && c.x > 0) {
       c.radius_px = radius_mm * c.x / cj.at("x_mm").get<double>();  // pixel size implied by x / x_mm
     } else {
       throw Error(ErrorCode::InvalidData, "image.pixel_size_mm is needed to convert radius_mm", source);
