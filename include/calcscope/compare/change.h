@@ -1,0 +1,125 @@
+// What changed since the prior mammograms: prior clusters mapped into the current image, matched,
+// and labelled new / stable / increased / decreased / resolved, with calcification-level counts and
+// how long each cluster has been stable.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "calcscope/assess/assessment.h"
+#include "calcscope/compare/register.h"
+#include "calcscope/detect/calcifications.h"
+#include "calcscope/detect/clusters.h"
+#include "calcscope/pipeline/analyze.h"
+
+namespace calcscope {
+
+/// The findings of one exam image, as much as comparison needs (built from an AnalysisResult or by hand).
+struct ExamFindings {
+  std::string file;                          ///< for the output
+  std::string date;                          ///< "YYYY-MM-DD" (or DICOM "YYYYMMDD"), "" = unknown
+  double pixel_size_mm = 0;
+  int width = 0, height = 0;
+  std::vector<Cluster> clusters;
+  std::vector<Calcification> calcifications;  ///< members of the clusters at least (looked up by id)
+  std::vector<ClusterDescription> descriptions;  ///< optional, by cluster_id: morphology/distribution/category
+};
+
+/// Findings of an analysed image (descriptions left empty: add them when available).
+ExamFindings findings_from(const AnalysisResult& result, const std::string& file, const std::string& date);
+
+/// One prior exam: its findings and the registration mapping it onto the current image.
+struct PriorExam {
+  ExamFindings findings;
+  RegistrationResult registration;  ///< prior -> current
+};
+
+struct ChangeParams {
+  /// Two cluster centres match when closer than max(match_distance_mm, larger radius + match_margin_mm).
+  double match_distance_mm = 5.0;
+  double match_margin_mm = 2.0;
+  /// Count change that is real: |now - then| >= max(count_change_min, count_change_fraction * then).
+  int count_change_min = 2;
+  double count_change_fraction = 0.25;
+  /// Extent change that is real (only counted when the count does not move the other way):
+  /// |now - then| >= max(extent_change_min_mm, extent_change_fraction * then).
+  double extent_change_min_mm = 3.0;
+  double extent_change_fraction = 0.3;
+  /// Calcifications of matched clusters are matched within this distance, after removing the
+  /// residual offset between the two cluster centres.
+  double calcification_match_mm = 1.0;
+  /// Clusters scoring below this are used for matching but never reported on their own
+  /// (new or resolved). < 0 = report every cluster given.
+  double report_min_cluster_score = -1;
+};
+
+/// The match of a current cluster in one prior (history across priors).
+struct PriorMatch {
+  std::string date;
+  std::string file;
+  int prior_cluster_id = 0;  ///< 0 = not present in that prior
+  std::string change;        ///< change relative to that prior ("new" when absent)
+  int count_then = 0;
+  double extent_mm_then = 0;
+};
+
+struct ClusterChange {
+  std::string change;          ///< "new", "stable", "increased", "decreased", "resolved"
+  int current_cluster_id = 0;  ///< 0 for resolved
+  int prior_cluster_id = 0;    ///< in the most recent prior; 0 for new
+  int prior_index = -1;        ///< index into the priors (sorted most recent first) the match refers to
+  PointPx current_px;          ///< current position (for resolved: the prior position mapped into current pixels)
+  double x_mm = 0, y_mm = 0;   ///< current image mm
+  PointPx prior_px;            ///< position in the prior image (matched / resolved)
+  bool has_prior_position = false;
+  double match_distance_mm = -1;  ///< mapped prior centre to current centre
+  int count_now = 0, count_then = 0;
+  double extent_mm_now = 0, extent_mm_then = 0;
+  double score_now = 0, score_then = 0;
+  // calcification level
+  int calcifications_new = 0;         ///< members with no counterpart in the prior image
+  int calcifications_persisting = 0;  ///< members also seen in the prior image
+  int calcifications_gone = 0;        ///< prior members with no counterpart now
+  // description change (when both descriptions are known)
+  std::string morphology_now, morphology_then, distribution_now, distribution_then;
+  bool morphology_changed = false, distribution_changed = false;
+  /// Oldest prior date from which the cluster has been present and stable (unchanged relative to
+  /// now) in every prior up to the current exam; "" when not stable or dates unknown.
+  std::string stable_since;
+  int stable_priors = 0;          ///< how many consecutive priors (most recent first) it was stable in
+  std::string first_seen;         ///< date of the oldest prior in which it was present ("" if new / unknown)
+  std::vector<PriorMatch> history;  ///< one entry per prior, most recent first
+  std::string reason;             ///< the numbers behind the label, in words
+};
+
+struct ChangeResult {
+  std::string current_date;
+  std::vector<std::string> prior_dates;  ///< sorted most recent first (the order of history entries)
+  std::vector<std::string> prior_files;
+  std::vector<ClusterChange> clusters;   ///< current clusters first (by id), then resolved ones
+};
+
+/// Compares the current findings with one or more priors. Priors are sorted most recent first when
+/// all have dates (otherwise kept in the given order, first = most recent); the change label refers
+/// to the most recent prior, the history to all of them. Throws Error(InvalidData) on findings
+/// without pixel size and Error(Usage) without priors.
+ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam> priors,
+                              const ChangeParams& params = {});
+
+/// Label for a matched pair of counts/extents, with the reason in words.
+std::string classify_change(int count_now, int count_then, double extent_now_mm, double extent_then_mm,
+                            const ChangeParams& params, std::string* reason = nullptr);
+
+nlohmann::json to_json(const ClusterChange& c);
+
+// ---- dates (exam dates are calendar days) ----------------------------------------------------
+
+/// "YYYY-MM-DD" from "YYYY-MM-DD" or DICOM "YYYYMMDD"; throws Error(Usage) on anything else.
+std::string normalise_date(const std::string& date);
+/// Whole months from `from` to `to` (negative when `to` is earlier), days counted as fractions.
+double months_between(const std::string& from, const std::string& to);
+/// `date` plus `months` calendar months (day clamped to the month's end).
+std::string add_months(const std::string& date, int months);
+
+}  // namespace calcscope
