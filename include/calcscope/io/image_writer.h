@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,9 +33,22 @@ struct DicomWriteOptions {
   std::string study_date = "20260101";      ///< YYYYMMDD
   std::string study_instance_uid;           ///< generated when empty
   std::string manufacturer = "calcscope phantom";
+  /// When set, written as EstimatedRadiographicMagnificationFactor (0018,1114), and
+  /// ImagerPixelSpacing becomes pixel_size_mm * factor (the detector plane); PixelSpacing stays
+  /// pixel_size_mm (the breast plane). Readers divide ImagerPixelSpacing by the factor.
+  std::optional<double> magnification_factor;
+  int jpeg_quality = 90;                    ///< JPEG baseline/extended only (1..100)
+  std::string series_instance_uid;          ///< generated when empty
+  std::string sop_instance_uid;             ///< generated when empty
 };
 
 /// Writes a Digital Mammography X-Ray Image (For Presentation/For Processing) with real tags.
+/// For Presentation: stored = round(v * (2^bits-1)), inverted for MONOCHROME1.
+/// For Processing: raw-like stored = round((2^bits-1) * exp(-k v)), k = ln 16 (a 1:16 exposure range), proportional
+/// to "exposure" (PixelIntensityRelationship LIN, sign +1) for both photometric interpretations, as
+/// GE does; read_dicom's log transform recovers v up to scale.
+/// JPEG baseline: process 1 for 8 bits stored, otherwise JPEG extended (process 4, 12 bits max:
+/// DCMTK rescales deeper data and records the rescale). Throws Error(OutputFailed/Usage).
 void write_dicom_mg(const Image& image, const std::filesystem::path& path, const DicomWriteOptions& options);
 
 }  // namespace calcscope

@@ -1,0 +1,211 @@
+// write_dicom_mg -> read_dicom for every compression x photometric x bits x presentation intent.
+#include <gtest/gtest.h>
+
+#include <tuple>
+
+#include "calcscope/io/image_reader.h"
+#include "calcscope/io/image_writer.h"
+#include "io_test_util.h"
+#include "test_support.h"
+
+namespace calcscope {
+namespace {
+
+using test::contains;
+using test::correlation;
+
+struct CompressionCase {
+  DicomCompression compression;
+  const char* name;
+  const char* ts_lossless_uid;  ///< expected transfer syntax
+  bool lossy;
+};
+
+const CompressionCase kCompressions[] = {
+    {DicomCompression::None, "none", "1.2.840.10008.1.2.1", false},
+    {DicomCompression::JpegLossless, "jpeg-lossless", "1.2.840.10008.1.2.4.70", false},
+    {DicomCompression::JpegBaseline, "jpeg-baseline", "1.2.840.10008.1.2.4.51", true},
+    {DicomCompression::JpegLs, "jpeg-ls", "1.2.840.10008.1.2.4.80", false},
+    {DicomCompression::Rle, "rle", "1.2.840.10008.1.2.5", false},
+    {DicomCompression::Jpeg2000, "jpeg2000", "1.2.840.10008.1.2.4.90", false},
+};
+
+using Params = std::tuple<int /*compression index*/, const char* /*photometric*/, int /*bits*/, const char* /*intent*/>;
+
+class DicomRoundTrip : public ::testing::TestWithParam<Params> {};
+
+TEST_P(DicomRoundTrip, PreservesGeometryTagsAndPixels) {
+  const auto [ci, photometric, bits, intent] = GetParam();
+  const CompressionCase& cc = kCompressions[ci];
+  test::TempDir dir("calcscope-io-rt");
+  const Image original = test::synthetic_image(300, 400, 0.085);
+  DicomWriteOptions wo;
+  wo.compression = cc.compression;
+  wo.photometric = photometric;
+  wo.bits_stored = bits;
+  wo.presentation_intent = intent;
+  wo.laterality = "R";
+  wo.view = "MLO";
+  wo.patient_id = "RT-1";
+  const auto path = dir / "rt.dcm";
+  write_dicom_mg(original, path, wo);
+  ASSERT_TRUE(looks_like_dicom(path));
+
+  const Image read = read_dicom(path);
+  EXPECT_EQ(read.width, 300);
+  EXPECT_EQ(read.height, 400);
+  EXPECT_NEAR(read.pixel_size_mm, 0.085, 1e-9);
+  EXPECT_EQ(read.info.pixel_size_source, "ImagerPixelSpacing");
+  EXPECT_EQ(read.info.laterality, "R");
+  EXPECT_EQ(read.info.view, "MLO");
+  EXPECT_EQ(read.info.patient_id, "RT-1");
+  EXPECT_EQ(read.info.presentation_intent, intent);
+  EXPECT_EQ(read.info.photometric, photometric);
+  EXPECT_EQ(read.info.format, "dicom");
+  EXPECT_EQ(read.info.transfer_syntax,
+            cc.compression == DicomCompression::JpegBaseline ? "1.2.840.10008.1.2.4.51" : cc.ts_lossless_uid);
+  EXPECT_EQ(read.info.sop_class_uid, std::string(intent) == "FOR PROCESSING" ? "1.2.840.10008.5.1.4.1.1.1.2.1"
+                                                                              : "1.2.840.10008.5.1.4.1.1.1.2");
+  EXPECT_FALSE(read.info.sop_instance_uid.empty());
+  EXPECT_FALSE(read.info.study_instance_uid.empty());
+  if (!cc.lossy) EXPECT_EQ(read.info.bits_stored, bits);
+  ASSERT_EQ(read.pixels.size(), original.pixels.size());
+  float mn = 1, mx = 0;
+  for (float v : read.pixels) { mn = std::min(mn, v); mx = std::max(mx, v); }
+  EXPECT_GE(mn, 0.f);
+  EXPECT_LE(mx, 1.f);
+  EXPECT_GT(mx - mn, 0.9f) << "normalisation should use the full range";
+  const double r = correlation(original, read);
+  RecordProperty("correlation", std::to_string(r));
+  EXPECT_GT(r, cc.lossy ? 0.95 : 0.99) << cc.name << " " << photometric << " " << bits << " " << intent;
+  // dense is bright: a dot centre is brighter than the air band
+  EXPECT_GT(read.at(60, 30), read.at(5, 30) + 0.5f);
+}
+
+std::string case_name(const ::testing::TestParamInfo<Params>& info) {
+  const auto [ci, photometric, bits, intent] = info.param;
+  std::string n = std::string(kCompressions[ci].name) + "_" + photometric + "_" + std::to_string(bits) + "_" +
+                  (std::string(intent) == "FOR PROCESSING" ? "processing" : "presentation");
+  for (auto& c : n)
+    if (c == '-') c = '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCombinations, DicomRoundTrip,
+                         ::testing::Combine(::testing::Range(0, 6), ::testing::Values("MONOCHROME1", "MONOCHROME2"),
+                                            ::testing::Values(10, 12, 16),
+                                            ::testing::Values("FOR PRESENTATION", "FOR PROCESSING")),
+                         case_name);
+
+TEST(DicomRead, EightBitBaselineUsesProcess1) {
+  test::TempDir dir("calcscope-io-rt8");
+  const Image original = test::synthetic_image(200, 150, 0.1);
+  DicomWriteOptions wo;
+  wo.bits_stored = 8;
+  wo.compression = DicomCompression::JpegBaseline;
+  write_dicom_mg(original, dir / "b8.dcm", wo);
+  const Image read = read_dicom(dir / "b8.dcm");
+  EXPECT_EQ(read.info.transfer_syntax, "1.2.840.10008.1.2.4.50");
+  EXPECT_EQ(read.info.bits_stored, 8);
+  EXPECT_GT(correlation(original, read), 0.95);
+}
+
+TEST(DicomRead, PixelSpacingFallbackWarns) {
+  test::TempDir dir("calcscope-io-ps");
+  DicomWriteOptions wo;
+  wo.write_imager_pixel_spacing = false;
+  wo.write_pixel_spacing = true;
+  write_dicom_mg(test::synthetic_image(100, 120, 0.07), dir / "ps.dcm", wo);
+  const Image read = read_dicom(dir / "ps.dcm");
+  EXPECT_NEAR(read.pixel_size_mm, 0.07, 1e-9);
+  EXPECT_EQ(read.info.pixel_size_source, "PixelSpacing");
+  bool warned = false;
+  for (const auto& w : read.info.warnings) warned = warned || contains(w, "PixelSpacing");
+  EXPECT_TRUE(warned);
+}
+
+TEST(DicomRead, BothSpacingsPresentUsesImagerOverMagnification) {
+  test::TempDir dir("calcscope-io-ips");
+  DicomWriteOptions wo;
+  wo.write_pixel_spacing = true;
+  wo.magnification_factor = 1.25;  // PixelSpacing = 0.08 (breast), ImagerPixelSpacing = 0.1 (detector)
+  write_dicom_mg(test::synthetic_image(100, 120, 0.08), dir / "mag.dcm", wo);
+  const Image read = read_dicom(dir / "mag.dcm");
+  EXPECT_NEAR(read.pixel_size_mm, 0.08, 1e-9);
+  EXPECT_TRUE(contains(read.info.pixel_size_source, "EstimatedRadiographicMagnificationFactor"))
+      << read.info.pixel_size_source;
+}
+
+TEST(DicomRead, MagnificationFactorDividesImagerPixelSpacing) {
+  test::TempDir dir("calcscope-io-mag");
+  DicomWriteOptions wo;
+  wo.magnification_factor = 1.1;
+  write_dicom_mg(test::synthetic_image(100, 120, 0.07), dir / "mag.dcm", wo);
+  const Image read = read_dicom(dir / "mag.dcm");
+  EXPECT_NEAR(read.pixel_size_mm, 0.07, 1e-7);
+  EXPECT_TRUE(contains(read.info.pixel_size_source, "1.1")) << read.info.pixel_size_source;
+}
+
+TEST(DicomRead, CommandLinePixelSizeOverridesFile) {
+  test::TempDir dir("calcscope-io-ovr");
+  write_dicom_mg(test::synthetic_image(100, 120, 0.07), dir / "o.dcm", DicomWriteOptions{});
+  ReadOptions ro;
+  ro.pixel_size_mm = 0.05;
+  const Image read = read_dicom(dir / "o.dcm", ro);
+  EXPECT_DOUBLE_EQ(read.pixel_size_mm, 0.05);
+  EXPECT_EQ(read.info.pixel_size_source, "command line");
+}
+
+TEST(DicomRead, ReadImageDispatchesOnContentNotExtension) {
+  test::TempDir dir("calcscope-io-disp");
+  const Image original = test::synthetic_image(120, 100, 0.1);
+  write_dicom_mg(original, dir / "looks_like.png", DicomWriteOptions{});
+  const Image a = read_image(dir / "looks_like.png");
+  EXPECT_EQ(a.info.format, "dicom");
+  write_raster(original, dir / "really.png", 16);
+  std::filesystem::rename(dir / "really.png", dir / "really.dcm");
+  ReadOptions ro;
+  ro.pixel_size_mm = 0.2;
+  const Image b = read_image(dir / "really.dcm", ro);
+  EXPECT_EQ(b.info.format, "png");
+  EXPECT_GT(correlation(original, b), 0.999);
+}
+
+TEST(DicomRead, IdentityTagsAreFilled) {
+  test::TempDir dir("calcscope-io-id");
+  DicomWriteOptions wo;
+  wo.patient_name = "Doe^Jane";
+  wo.patient_id = "P123";
+  wo.study_date = "20240229";
+  wo.manufacturer = "ACME";
+  wo.study_instance_uid = "1.2.3.4.5";
+  write_dicom_mg(test::synthetic_image(64, 64, 0.1), dir / "id.dcm", wo);
+  const Image read = read_dicom(dir / "id.dcm");
+  EXPECT_EQ(read.info.patient_name, "Doe^Jane");
+  EXPECT_EQ(read.info.patient_id, "P123");
+  EXPECT_EQ(read.info.study_date, "20240229");
+  EXPECT_EQ(read.info.manufacturer, "ACME");
+  EXPECT_EQ(read.info.study_instance_uid, "1.2.3.4.5");
+  EXPECT_EQ(read.info.laterality, "L");
+  EXPECT_EQ(read.info.view, "CC");
+  EXPECT_FALSE(read.info.series_instance_uid.empty());
+}
+
+TEST(DicomWrite, RejectsBadOptions) {
+  test::TempDir dir("calcscope-io-wopt");
+  const Image img = test::synthetic_image(32, 32, 0.1);
+  DicomWriteOptions wo;
+  wo.bits_stored = 20;
+  test::expect_error([&] { write_dicom_mg(img, dir / "x.dcm", wo); }, ErrorCode::Usage);
+  wo = {};
+  wo.photometric = "RGB";
+  test::expect_error([&] { write_dicom_mg(img, dir / "x.dcm", wo); }, ErrorCode::Usage);
+  test::expect_error([&] { write_dicom_mg(img, dir / "no_such_dir" / "x.dcm", DicomWriteOptions{}); },
+                     ErrorCode::OutputFailed);
+  test::expect_error([] { (void)parse_dicom_compression("zip"); }, ErrorCode::Usage);
+  EXPECT_EQ(parse_dicom_compression("jpeg2000"), DicomCompression::Jpeg2000);
+  EXPECT_EQ(parse_dicom_compression("jpeg-ls"), DicomCompression::JpegLs);
+}
+
+}  // namespace
+}  // namespace calcscope
