@@ -584,6 +584,36 @@ class Writer {
 
 }  // namespace
 
+std::vector<SrSpatialLink> spatial_links_from_descriptions(const std::vector<SrImageInput>& images) {
+  const auto image_of = [&](const std::string& name) -> const SrImageInput* {
+    for (const SrImageInput& in : images) {
+      if (name.empty()) break;
+      if (in.info.sop_instance_uid == name || std::filesystem::path(in.info.source_path).stem().string() == name ||
+          std::filesystem::path(in.info.source_path).filename().string() == name) {
+        return &in;
+      }
+    }
+    return nullptr;
+  };
+  std::vector<SrSpatialLink> links;
+  for (const SrImageInput& in : images) {
+    if (in.description == nullptr || in.info.sop_instance_uid.empty()) continue;
+    for (const ClusterDescription& d : in.description->clusters) {
+      if (d.correlated_cluster_id == 0) continue;
+      const SrImageInput* other = image_of(d.correlated_image);
+      if (other == nullptr || other == &in || other->info.sop_instance_uid.empty()) continue;
+      const SrSpatialLink link{{in.info.sop_instance_uid, d.cluster_id},
+                               {other->info.sop_instance_uid, d.correlated_cluster_id}};
+      const SrSpatialLink reverse{link.second, link.first};
+      if (std::find(links.begin(), links.end(), link) == links.end() &&
+          std::find(links.begin(), links.end(), reverse) == links.end()) {
+        links.push_back(link);
+      }
+    }
+  }
+  return links;
+}
+
 SrWriteSummary write_mammo_cad_sr(const std::vector<SrImageInput>& images,
                                   const std::vector<SrSpatialLink>& spatial_links,
                                   const std::filesystem::path& out, const SrWriteOptions& options) {

@@ -285,6 +285,33 @@ TEST(MammoCadSr, TwoImagesWithCcMloLink) {
   EXPECT_TRUE(spatial_analysis);
 }
 
+TEST(MammoCadSr, SpatialLinksComeFromTheDescriptionsOnce) {
+  AnalysisResult cc, mlo;
+  add_cluster(cc, 1, 800, 900, 6, 0.1);
+  add_cluster(mlo, 4, 700, 1100, 5, 0.1);
+  ImageInfo cc_info = make_info("L", "CC", "1.2.826.0.1.3680043.8.498.7");
+  ImageInfo mlo_info = make_info("L", "MLO", "1.2.826.0.1.3680043.8.498.8");
+  cc_info.source_path = "/data/case1/LCC.dcm";
+  mlo_info.source_path = "/data/case1/LMLO.dcm";
+  ImageDescription cc_desc, mlo_desc;
+  cc_desc.clusters = {describe(1, "amorphous", "grouped", 0.2)};
+  cc_desc.clusters[0].correlated_cluster_id = 4;
+  cc_desc.clusters[0].correlated_image = "LMLO";  // by file stem
+  mlo_desc.clusters = {describe(4, "amorphous", "grouped", 0.2)};
+  mlo_desc.clusters[0].correlated_cluster_id = 1;
+  mlo_desc.clusters[0].correlated_image = cc_info.sop_instance_uid;  // by SOP Instance UID
+  const std::vector<SrImageInput> images = {{cc_info, 2560, 3328, 0.1, &cc, &cc_desc},
+                                            {mlo_info, 2560, 3328, 0.1, &mlo, &mlo_desc}};
+  const std::vector<SrSpatialLink> links = spatial_links_from_descriptions(images);
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].first, (SrClusterRef{cc_info.sop_instance_uid, 1}));
+  EXPECT_EQ(links[0].second, (SrClusterRef{mlo_info.sop_instance_uid, 4}));
+  mlo_desc.clusters[0].correlated_image = "RCC";  // not among the images: dropped, the other side remains
+  EXPECT_EQ(spatial_links_from_descriptions(images).size(), 1u);
+  cc_desc.clusters[0].correlated_image = "nowhere";
+  EXPECT_TRUE(spatial_links_from_descriptions(images).empty());
+}
+
 TEST(MammoCadSr, LegacyCodingsAreReadLikeCurrentOnes) {
   for (const sr::CodeStyle style : {sr::CodeStyle::Srt, sr::CodeStyle::RetiredDcm}) {
     TempDir dir("calcscope-sr");

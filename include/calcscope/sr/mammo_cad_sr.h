@@ -78,6 +78,11 @@ struct SrWriteSummary {
   std::vector<std::string> warnings;
 };
 
+/// The CC-MLO links stated by the descriptions (ClusterDescription::correlated_cluster_id and
+/// correlated_image, which may be the other image's SOP Instance UID or its file stem), each pair
+/// once. Links to images that are not in `images` are left out.
+std::vector<SrSpatialLink> spatial_links_from_descriptions(const std::vector<SrImageInput>& images);
+
 /// Writes one Mammography CAD SR covering `images` (one Image Library entry each, in order).
 /// `spatial_links` pairs clusters on different images of the same breast; each connected group
 /// becomes one Composite Feature "related spatially". Throws Error(Usage) for bad input (no image,
