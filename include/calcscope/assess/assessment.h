@@ -30,6 +30,8 @@ struct ClusterDescription {
   std::string rendering_intent;  ///< "Required", "Optional", "Not for Presentation" (SR TID 4000)
   int correlated_cluster_id = 0; ///< cluster in the other view of the same breast (exam mode), 0 = none
   std::string correlated_image;  ///< stem / SOP instance of that image
+  double confidence = 0;         ///< detection confidence [0,1]: the cluster score, raised when seen in both views
+  std::string position;          ///< where, in words (distance to nipple, third, half; quadrant/clock in exam mode)
 };
 
 struct Recommendation {
