@@ -48,7 +48,7 @@ void ensure_dicom_encoders() {
     // records that mapping as Rescale Slope/Intercept so stored values keep their meaning (this
     // matters for For Processing data, where the reader takes a logarithm).
     DJEncoderRegistration::registerCodecs(ECC_lossyYCbCr, EUC_never, OFFalse, 0, 0, 0, OFTrue, ESS_422, OFTrue,
-                                          OFFalse, 0, 0, 0.0, 0.0, 0, 0, 0, 0, OFTrue /*usePixelValues*/,
+                                          OFFalse, 0, 0, 0.0, 0.0, 0, 0, 0, 0, OFFalse /*usePixelValues: full stored range, no shift*/,
                                           OFTrue /*useModalityRescale*/);
     DJLSEncoderRegistration::registerCodecs(0, 0, 0, 0, OFTrue, 0, OFTrue, EJLSUC_never);
     DcmRLEEncoderRegistration::registerCodecs();

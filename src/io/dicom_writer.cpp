@@ -59,13 +59,15 @@ class DatasetWriter {
   void us(const DcmTagKey& key, Uint16 value) { check(ds_.putAndInsertUint16(key, value), key); }
   void ss(const DcmTagKey& key, Sint16 value) { check(ds_.putAndInsertSint16(key, value), key); }
   void empty_sequence(const DcmTagKey& key) { check(ds_.insertEmptyElement(key), key); }
-  void code_item(const DcmTagKey& seq, const char* value, const char* scheme, const char* meaning) {
+  DcmItem* code_item(const DcmTagKey& seq, const char* value, const char* scheme, const char* meaning) {
     DcmItem* item = nullptr;
     check(ds_.findOrCreateSequenceItem(seq, item, -2), seq);
     check(item->putAndInsertString(DCM_CodeValue, value), seq);
     check(item->putAndInsertString(DCM_CodingSchemeDesignator, scheme), seq);
     check(item->putAndInsertString(DCM_CodeMeaning, meaning), seq);
+    return item;
   }
+  void empty_sequence_in(DcmItem& item, const DcmTagKey& key) { check(item.insertEmptyElement(key), key); }
 
  private:
   void check(const OFCondition& c, const DcmTagKey& key) {
@@ -108,9 +110,13 @@ void write_dicom_mg(const Image& image, const std::filesystem::path& path, const
     throw Error(ErrorCode::Usage, "DICOM images are limited to 65535 pixels per side", name);
   if (!(image.pixel_size_mm > 0.0))
     throw Error(ErrorCode::Usage, "the image has no pixel size: DICOM MG needs ImagerPixelSpacing", name);
-  const int bits = options.bits_stored;
-  if (bits < 8 || bits > 16)
-    throw Error(ErrorCode::Usage, "bits stored must be 8..16, not " + std::to_string(bits), name);
+  if (options.bits_stored < 8 || options.bits_stored > 16)
+    throw Error(ErrorCode::Usage, "bits stored must be 8..16, not " + std::to_string(options.bits_stored), name);
+  // JPEG extended (process 4) codes exactly 12 bits: data of 9..16 bits is written with 12 bits
+  // stored (rather than letting the codec rescale it, which would need a Rescale Slope/Intercept
+  // that the DX/MG IODs forbid); 8 bits use baseline process 1.
+  const int bits = options.compression == DicomCompression::JpegBaseline ? (options.bits_stored <= 8 ? 8 : 12)
+                                                                          : options.bits_stored;
   if (options.photometric != "MONOCHROME1" && options.photometric != "MONOCHROME2")
     throw Error(ErrorCode::Usage, "photometric must be MONOCHROME1 or MONOCHROME2, not '" + options.photometric + "'",
                 name);
@@ -170,7 +176,8 @@ void write_dicom_mg(const Image& image, const std::filesystem::path& path, const
   bool view_coded = false;
   for (const auto& vc : kViewCodes)
     if (options.view == vc.view) {
-      w.code_item(DCM_ViewCodeSequence, vc.code, "SCT", vc.meaning);
+      DcmItem* item = w.code_item(DCM_ViewCodeSequence, vc.code, "SCT", vc.meaning);
+      w.empty_sequence_in(*item, DCM_ViewModifierCodeSequence);  // Type 2 (PS3.3 C.8.11.7)
       view_coded = true;
     }
   if (!view_coded) w.empty_sequence(DCM_ViewCodeSequence);
@@ -206,6 +213,7 @@ void write_dicom_mg(const Image& image, const std::filesystem::path& path, const
   if (processing) {
     w.str(DCM_PixelIntensityRelationship, "LIN");
     w.ss(DCM_PixelIntensityRelationshipSign, 1);
+    w.str(DCM_PresentationLUTShape, monochrome1 ? "INVERSE" : "IDENTITY");
   } else {
     w.str(DCM_PixelIntensityRelationship, "LOG");
     // -1: higher values = less X-ray intensity (dense = high) for MONOCHROME2

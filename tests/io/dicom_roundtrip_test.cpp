@@ -1,6 +1,7 @@
 // write_dicom_mg -> read_dicom for every compression x photometric x bits x presentation intent.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <tuple>
 
 #include "calcscope/io/image_reader.h"
@@ -68,7 +69,7 @@ TEST_P(DicomRoundTrip, PreservesGeometryTagsAndPixels) {
                                                                               : "1.2.840.10008.5.1.4.1.1.1.2");
   EXPECT_FALSE(read.info.sop_instance_uid.empty());
   EXPECT_FALSE(read.info.study_instance_uid.empty());
-  if (!cc.lossy) EXPECT_EQ(read.info.bits_stored, bits);
+  EXPECT_EQ(read.info.bits_stored, cc.lossy ? 12 : bits);
   ASSERT_EQ(read.pixels.size(), original.pixels.size());
   float mn = 1, mx = 0;
   for (float v : read.pixels) { mn = std::min(mn, v); mx = std::max(mx, v); }
@@ -189,6 +190,39 @@ TEST(DicomRead, IdentityTagsAreFilled) {
   EXPECT_EQ(read.info.laterality, "L");
   EXPECT_EQ(read.info.view, "CC");
   EXPECT_FALSE(read.info.series_instance_uid.empty());
+}
+
+std::string run_command(const std::string& cmd) {
+  std::string out;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return out;
+  char buf[4096];
+  while (std::fgets(buf, sizeof(buf), pipe)) out += buf;
+  pclose(pipe);
+  return out;
+}
+
+TEST(DicomWrite, ObjectsPassDciodvfy) {
+  if (run_command("command -v dciodvfy").empty()) GTEST_SKIP() << "dciodvfy (dicom3tools) is not installed";
+  test::TempDir dir("calcscope-io-dciodvfy");
+  const Image img = test::synthetic_image(120, 100, 0.07);
+  for (const auto& cc : kCompressions)
+    for (const char* intent : {"FOR PRESENTATION", "FOR PROCESSING"})
+      for (const char* photometric : {"MONOCHROME1", "MONOCHROME2"}) {
+        DicomWriteOptions wo;
+        wo.compression = cc.compression;
+        wo.presentation_intent = intent;
+        wo.photometric = photometric;
+        wo.view = "MLO";
+        wo.write_pixel_spacing = true;
+        const auto path = dir / "v.dcm";
+        write_dicom_mg(img, path, wo);
+        const std::string report = run_command("dciodvfy '" + path.string() + "' 2>&1");
+        EXPECT_FALSE(contains(report, "Error")) << cc.name << " " << intent << " " << photometric << "\n" << report;
+        EXPECT_TRUE(contains(report, std::string(intent) == "FOR PROCESSING" ? "MammographyImageForProcessing"
+                                                                             : "MammographyImageForPresentation"))
+            << report;
+      }
 }
 
 TEST(DicomWrite, RejectsBadOptions) {

@@ -47,8 +47,8 @@ struct DicomWriteOptions {
 /// For Processing: raw-like stored = round((2^bits-1) * exp(-k v)), k = ln 16 (a 1:16 exposure range), proportional
 /// to "exposure" (PixelIntensityRelationship LIN, sign +1) for both photometric interpretations, as
 /// GE does; read_dicom's log transform recovers v up to scale.
-/// JPEG baseline: process 1 for 8 bits stored, otherwise JPEG extended (process 4, 12 bits max:
-/// DCMTK rescales deeper data and records the rescale). Throws Error(OutputFailed/Usage).
+/// JPEG baseline: process 1 for 8 bits stored, otherwise JPEG extended (process 4), which codes
+/// 12-bit samples: bits_stored 9..16 is written as 12 bits stored. Throws Error(OutputFailed/Usage).
 void write_dicom_mg(const Image& image, const std::filesystem::path& path, const DicomWriteOptions& options);
 
 }  // namespace calcscope
