@@ -1,7 +1,10 @@
 // Synthetic mammograms with known calcifications (tests, demo, evaluation at 70-200 um).
 #pragma once
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -65,6 +68,24 @@ struct PhantomCluster {
   Morphology morphology = Morphology::FinePleomorphic;
   Distribution distribution = Distribution::Grouped;
   std::vector<int> calcification_ids;
+  /// Time series only (make_phantom_pair): "new", "resolved", "increased", "decreased", "stable";
+  /// "" for a phantom that is not part of a series.
+  std::string change;
+  int prior_cluster_id = 0;  ///< current phantom: id of the counterpart in the prior (0 = none)
+};
+
+/// Positioning change between a prior and the current image of a time series. Maps a point of the
+/// prior image (mm, origin at the centre of pixel (0,0), x right, y down) to the current image:
+///   p_cur = C + scale * R(rotation_deg) * (p_prior - C) + (shift_x_mm, shift_y_mm)
+/// where C is the image centre ((width-1)/2, (height-1)/2) * pixel_size_mm of the prior (same size as the
+/// current) and R(a) = [[cos a, -sin a], [sin a, cos a]] (x right, y down: positive = clockwise on screen).
+struct PhantomTransform {
+  double rotation_deg = 0, shift_x_mm = 0, shift_y_mm = 0, scale = 1;
+  double centre_x_mm = 0, centre_y_mm = 0;  ///< C above
+  /// prior mm -> current mm
+  std::pair<double, double> apply(double x_mm, double y_mm) const;
+  /// current mm -> prior mm
+  std::pair<double, double> inverse(double x_mm, double y_mm) const;
 };
 
 struct Phantom {
@@ -72,12 +93,42 @@ struct Phantom {
   std::vector<PhantomCalcification> calcifications;
   std::vector<PhantomCluster> clusters;
   Mask breast;  ///< true breast silhouette
+  std::uint64_t seed = 0;
+  /// Set on both phantoms of a time series (make_phantom_pair): prior mm -> current mm.
+  std::optional<PhantomTransform> transform;
+  std::string time_point;  ///< "prior" / "current" in a time series, "" otherwise
 };
 
 Phantom make_phantom(const PhantomSpec& spec);
 
 /// Ground-truth JSON (format documented in docs/phantom.md; kind "calcscope-phantom-truth").
 nlohmann::json phantom_truth_to_json(const Phantom& phantom);
-Phantom phantom_truth_from_json(const nlohmann::json& json);  ///< image left empty
+Phantom phantom_truth_from_json(const nlohmann::json& json);  ///< image left empty; throws Error(InvalidData)
+
+/// Differences between a prior and the current phantom of a time series.
+struct PhantomChangeSpec {
+  double rotation_deg = 0, shift_x_mm = 0, shift_y_mm = 0, scale = 1;  ///< see PhantomTransform
+  double contrast_gain = 1;  ///< prior grey values stretched about the breast mean by this factor
+  int add_clusters = 0;      ///< clusters only in the current image ("new")
+  int remove_clusters = 0;   ///< clusters only in the prior image ("resolved")
+  int grow_clusters = 0;     ///< clusters with more members in the current image ("increased")
+  int shrink_clusters = 0;   ///< clusters with fewer members in the current image ("decreased")
+};
+
+/// (prior, current): the same breast (anatomy and texture) imaged twice. The prior is rendered with
+/// the positioning change applied; its truth coordinates are in the prior image's pixels.
+std::pair<Phantom, Phantom> make_phantom_pair(const PhantomSpec& current, const PhantomChangeSpec& change);
+
+/// Parses "morphology=fine_pleomorphic,distribution=grouped,count=8,diameter=0.3,extent=8,x=60,y=100,contrast=1"
+/// (any subset; x/y in mm from the top-left of the current image). Throws Error(Usage).
+PhantomClusterSpec parse_cluster_spec(const std::string& text);
+
+/// Writes phantom_truth_to_json(phantom) (throws Error(OutputFailed)); reads a truth file
+/// (throws Error(FileNotFound / InvalidData)).
+void write_phantom_truth(const Phantom& phantom, const std::filesystem::path& path);
+Phantom read_phantom_truth(const std::filesystem::path& path);
+
+/// Image size in pixels for a spec: round(width_mm / pixel_size_mm), round(height_mm / pixel_size_mm).
+std::pair<int, int> phantom_size_px(const PhantomSpec& spec);
 
 }  // namespace calcscope
