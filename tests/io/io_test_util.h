@@ -30,6 +30,26 @@ inline Image synthetic_image(int width = 300, int height = 400, double pixel_mm 
   return img;
 }
 
+/// A crude breast-like image: dark air, a half-ellipse of tissue against the left edge (chest
+/// wall), smooth texture and a small cluster of bright specks. Not a phantom: just enough for the
+/// analysis to find a breast.
+inline Image breast_like_image(int width = 600, int height = 800, double pixel_mm = 0.1) {
+  Image img(width, height, pixel_mm, 0.03f);
+  const double cy = height / 2.0, rx = 0.8 * width, ry = 0.45 * height;
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) {
+      const double e = (x / rx) * (x / rx) + ((y - cy) / ry) * ((y - cy) / ry);
+      if (e <= 1.0)
+        img.at(x, y) = static_cast<float>(0.35 + 0.15 * (1.0 - e) + 0.04 * std::sin(x * 0.05) * std::cos(y * 0.04));
+    }
+  const int sx = width / 3, sy = height / 2;
+  const int offsets[][2] = {{0, 0}, {9, 4}, {-6, 8}, {4, -9}, {12, -3}, {-10, -5}, {2, 13}};
+  for (const auto& o : offsets)
+    for (int dy = -1; dy <= 1; ++dy)
+      for (int dx = -1; dx <= 1; ++dx) img.at(sx + o[0] + dx, sy + o[1] + dy) = 0.9f;
+  return img;
+}
+
 inline double correlation(const Image& a, const Image& b) {
   if (a.pixels.size() != b.pixels.size() || a.pixels.empty()) return -2.0;
   const std::size_t n = a.pixels.size();
