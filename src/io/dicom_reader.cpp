@@ -413,7 +413,20 @@ Image read_dicom(const std::filesystem::path& path, const ReadOptions& options) 
   DcmElement* pixel_element = nullptr;
   const bool has_pixels = ds->findAndGetElement(DCM_PixelData, pixel_element, OFFalse).good() && pixel_element;
 
-  if (loaded.bad()) {
+  std::string damage_warning;
+  if (loaded.bad() && has_pixels && !DcmXfer(ds->getOriginalXfer()).isEncapsulated()) {
+    // Native pixel data read completely, damage after it (e.g. trailing garbage): keep going.
+    const auto r = get_long(*ds, DCM_Rows), c = get_long(*ds, DCM_Columns), b = get_long(*ds, DCM_BitsAllocated);
+    const std::uint64_t need = (r && c && b && *r > 0 && *c > 0 && *b > 0)
+                                   ? static_cast<std::uint64_t>(*r) * static_cast<std::uint64_t>(*c) *
+                                         static_cast<std::uint64_t>((*b + 7) / 8)
+                                   : 0;
+    // the declared length may exceed what the file holds (values are loaded lazily): load them now
+    if (need > 0 && pixel_element->getLength() >= need && pixel_element->loadAllDataIntoMemory().good())
+      damage_warning = std::string("the file is damaged after its pixel data (") + loaded.text() +
+                       "): the image was read, but check the file";
+  }
+  if (loaded.bad() && damage_warning.empty()) {
     if (has_pixels || file_contains_pixel_data_tag(path))
       throw Error(ErrorCode::InvalidImage,
                   std::string("the DICOM file is truncated or damaged: its pixel data cannot be read (") +
@@ -447,6 +460,7 @@ Image read_dicom(const std::filesystem::path& path, const ReadOptions& options) 
   ImageInfo& info = image.info;
   info.source_path = path.string();
   info.format = "dicom";
+  if (!damage_warning.empty()) info.warnings.push_back(damage_warning);
   (void)file.convertToUTF8();  // names in UTF-8 when the character set is known; harmless otherwise
 
   // --- is it a greyscale 2D image we can analyse? ---

@@ -159,6 +159,18 @@ TEST(BadInput, TruncatedFilesAreInvalid) {
   }
 }
 
+TEST(BadInput, TrailingGarbageAfterCompletePixelDataIsReadWithWarning) {
+  test::TempDir dir("calcscope-io-trail");
+  const Image img = test::synthetic_image(120, 100, 0.1);
+  write_dicom_mg(img, dir / "ok.dcm", DicomWriteOptions{});
+  write_bytes(dir / "trail.dcm", read_bytes(dir / "ok.dcm") + "garbage!!");
+  const Image read = read_image(dir / "trail.dcm");
+  EXPECT_GT(test::correlation(img, read), 0.99);
+  bool warned = false;
+  for (const auto& w : read.info.warnings) warned = warned || contains(w, "damaged after its pixel data");
+  EXPECT_TRUE(warned);
+}
+
 TEST(BadInput, CorruptCompressedStreamFailsToDecode) {
   test::TempDir dir("calcscope-io-corrupt");
   const Image img = test::synthetic_image(120, 100, 0.1);

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <thread>
 #include <tuple>
+#include <vector>
 
 #include "calcscope/io/image_reader.h"
 #include "calcscope/io/image_writer.h"
@@ -223,6 +225,30 @@ TEST(DicomWrite, ObjectsPassDciodvfy) {
                                                                              : "MammographyImageForPresentation"))
             << report;
       }
+}
+
+TEST(DicomRead, ConcurrentReadsOfAllCodecsAgree) {
+  test::TempDir dir("calcscope-io-mt");
+  const Image original = test::synthetic_image(200, 160, 0.1);
+  std::vector<std::filesystem::path> files;
+  for (const auto& cc : kCompressions) {
+    DicomWriteOptions wo;
+    wo.compression = cc.compression;
+    files.push_back(dir / (std::string(cc.name) + ".dcm"));
+    write_dicom_mg(original, files.back(), wo);
+  }
+  std::vector<double> corr(files.size() * 4, 0.0);
+  std::vector<std::thread> workers;
+  for (std::size_t t = 0; t < corr.size(); ++t)
+    workers.emplace_back([&, t] {
+      try {
+        corr[t] = correlation(original, read_image(files[t % files.size()]));
+      } catch (...) {
+        corr[t] = -1.0;
+      }
+    });
+  for (auto& w : workers) w.join();
+  for (std::size_t t = 0; t < corr.size(); ++t) EXPECT_GT(corr[t], 0.95) << files[t % files.size()];
 }
 
 TEST(DicomWrite, RejectsBadOptions) {
