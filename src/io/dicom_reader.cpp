@@ -309,6 +309,7 @@ struct Transfer {
   bool log_transform = false;   ///< For Processing, linear in exposure: -log(exposure)
   bool exposure_falls = false;  ///< PixelIntensityRelationshipSign -1 with a linear relationship
   bool invert = false;          ///< MONOCHROME1 For Presentation: high values are dark
+  double full_scale = 0.0;      ///< largest representable stored value (for exposure_falls)
 };
 
 /// Robust normalisation through a lookup table over the stored values
@@ -333,10 +334,11 @@ void normalise(const StoredPlane& plane, const Transfer& tf, std::optional<long>
     if (hist[i] && i != pad_index) m_max = std::max(m_max, a[i]);
   }
   if (tf.log_transform) {
+    // values that fall with exposure: exposure ~ (largest representable value - value)
+    const double top = std::max(tf.full_scale * tf.slope + tf.intercept, m_max);
     double e_max = 0.0;
-    const double m_min_possible = std::min(a.front(), a.back());
     for (std::size_t i = 0; i < range; ++i) {
-      if (tf.exposure_falls) a[i] = m_max - a[i] + (m_max - m_min_possible) * 1e-4;
+      if (tf.exposure_falls) a[i] = top - a[i];
       if (hist[i] && i != pad_index) e_max = std::max(e_max, a[i]);
     }
     const double floor_value = std::max(e_max * 1e-4, 1e-12);
@@ -587,6 +589,12 @@ Image read_dicom(const std::filesystem::path& path, const ReadOptions& options) 
   Transfer tf;
   tf.slope = get_double(*ds, DCM_RescaleSlope).value_or(1.0);
   tf.intercept = get_double(*ds, DCM_RescaleIntercept).value_or(0.0);
+  {
+    const long bs = get_long(*ds, DCM_BitsStored).value_or(bits_stored);
+    const bool sg = get_long(*ds, DCM_PixelRepresentation).value_or(0) == 1;
+    const int b = static_cast<int>(std::clamp<long>(bs, 1, 31));
+    tf.full_scale = sg ? std::ldexp(1.0, b - 1) - 1.0 : std::ldexp(1.0, b) - 1.0;
+  }
   if (tf.slope == 0.0) {
     info.warnings.push_back("RescaleSlope is 0 (invalid): 1 was used");
     tf.slope = 1.0;

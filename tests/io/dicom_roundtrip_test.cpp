@@ -2,12 +2,14 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <functional>
 #include <thread>
 #include <tuple>
 #include <vector>
 
 #include "calcscope/io/image_reader.h"
 #include "calcscope/io/image_writer.h"
+#include "dicom_craft.h"
 #include "io_test_util.h"
 #include "test_support.h"
 
@@ -225,6 +227,60 @@ TEST(DicomWrite, ObjectsPassDciodvfy) {
                                                                              : "MammographyImageForPresentation"))
             << report;
       }
+}
+
+/// Loads `path`, lets `edit` change the data set and the 16-bit pixel values, saves it back.
+void edit_dicom(const std::filesystem::path& path, const std::function<void(DcmDataset&, std::vector<Uint16>&)>& edit) {
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile(path.c_str()).good());
+  DcmDataset& ds = *file.getDataset();
+  const Uint16* data = nullptr;
+  unsigned long count = 0;
+  ASSERT_TRUE(ds.findAndGetUint16Array(DCM_PixelData, data, &count).good());
+  std::vector<Uint16> px(data, data + count);
+  edit(ds, px);
+  ASSERT_TRUE(ds.putAndInsertUint16Array(DCM_PixelData, px.data(), count).good());
+  ASSERT_TRUE(file.saveFile(path.c_str(), EXS_LittleEndianExplicit).good());
+}
+
+TEST(DicomRead, RawDataWithNegativeIntensitySignIsStillDenseBright) {
+  test::TempDir dir("calcscope-io-sign");
+  const Image original = test::synthetic_image(120, 100, 0.1);
+  DicomWriteOptions wo;
+  wo.presentation_intent = "FOR PROCESSING";
+  wo.bits_stored = 14;
+  write_dicom_mg(original, dir / "raw.dcm", wo);
+  // values that fall with exposure: stored' = max - stored, PixelIntensityRelationshipSign -1
+  edit_dicom(dir / "raw.dcm", [](DcmDataset& ds, std::vector<Uint16>& px) {
+    ds.putAndInsertSint16(DCM_PixelIntensityRelationshipSign, -1);
+    for (auto& v : px) v = static_cast<Uint16>(16383 - v);
+  });
+  const Image read = read_dicom(dir / "raw.dcm");
+  EXPECT_GT(correlation(original, read), 0.99);
+}
+
+TEST(DicomRead, SignedPixelsRescaleAndPaddingAreHonoured) {
+  test::TempDir dir("calcscope-io-signed");
+  const Image original = test::synthetic_image(120, 100, 0.1);
+  DicomWriteOptions wo;
+  wo.bits_stored = 12;
+  write_dicom_mg(original, dir / "s.dcm", wo);
+  // store v - 2048 as signed 12-bit two's complement, with RescaleIntercept +2048 and slope 2;
+  // pixel (0,0) becomes padding
+  edit_dicom(dir / "s.dcm", [](DcmDataset& ds, std::vector<Uint16>& px) {
+    ds.putAndInsertUint16(DCM_PixelRepresentation, 1);
+    ds.putAndInsertString(DCM_RescaleIntercept, "2048");
+    ds.putAndInsertString(DCM_RescaleSlope, "2");
+    for (auto& v : px) v = static_cast<Uint16>((static_cast<int>(v) - 2048) & 0x0FFF);
+    px[0] = 0x0800;  // -2048: the padding value
+    ds.putAndInsertSint16(DCM_PixelPaddingValue, -2048);
+  });
+  const Image read = read_dicom(dir / "s.dcm");
+  EXPECT_FLOAT_EQ(read.at(0, 0), 0.f);
+  Image a = original, b = read;
+  a.pixels.erase(a.pixels.begin());
+  b.pixels.erase(b.pixels.begin());
+  EXPECT_GT(correlation(a, b), 0.99);
 }
 
 TEST(DicomRead, ConcurrentReadsOfAllCodecsAgree) {
