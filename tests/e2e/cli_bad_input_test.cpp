@@ -15,17 +15,10 @@ namespace calcscope {
 namespace {
 
 using test::contains;
+using test::read_bytes;
+using test::write_bytes;
 
 std::string q(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
-
-void write_bytes(const std::filesystem::path& p, const std::string& bytes) {
-  std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string read_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 struct BadCase {
   std::string file;

@@ -20,19 +20,11 @@ namespace calcscope {
 namespace {
 
 using test::contains;
+using test::read_bytes;
+using test::write_bytes;
 using test::craft;
 using test::Crafted;
 using test::expect_error;
-
-void write_bytes(const std::filesystem::path& p, const std::string& bytes) {
-  std::ofstream out(p, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string read_bytes(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 TEST(BadInput, MissingFile) {
   const Error e = expect_error([] { (void)read_image("/nonexistent/dir/mammo.dcm"); }, ErrorCode::FileNotFound);

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <string>
 
@@ -81,6 +84,15 @@ inline Error expect_error(const std::function<void()>& fn, ErrorCode code) {
   }
   ADD_FAILURE() << "expected calcscope::Error " << error_info(code).name << ", but no error was thrown";
   return Error(ErrorCode::Ok, "no error");
+}
+
+inline void write_bytes(const std::filesystem::path& p, const std::string& bytes) {
+  std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+inline std::string read_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 inline bool contains(const std::string& haystack, const std::string& needle) {
