@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <cstdio>
-#include <cstdlib>
 
 #include <opencv2/imgproc.hpp>
 
@@ -241,6 +239,25 @@ Phantom render(const PhantomSpec& spec, const Scene& scene, const cv::Mat& textu
     }
   }
 
+  // tissue alone (equalised, on a 0.5 mm grid): the display window comes from it, so inserted
+  // calcifications never change the grey values of the tissue around them
+  const cv::Size half_grid(std::max(8, static_cast<int>(std::lround(W * px / 0.5))),
+                           std::max(8, static_cast<int>(std::lround(H * px / 0.5))));
+  cv::Mat tissue_half, mask_half;
+  {
+    cv::Mat eq(H, W, CV_32F);
+    for (int r = 0; r < H; ++r) {
+      const float* A = atten.ptr<float>(r);
+      const float* tk = thick.ptr<float>(r);
+      float* o = eq.ptr<float>(r);
+      for (int c = 0; c < W; ++c) o[c] = tk[c] > 0 ? static_cast<float>(A[c] + kEqualisation * kMuFat * (T - tk[c])) : 0.f;
+    }
+    cv::resize(eq, tissue_half, half_grid, 0, 0, cv::INTER_AREA);
+    cv::Mat mf;
+    cvx::view(breast).convertTo(mf, CV_32F, 1.0 / 255.0);
+    cv::resize(mf, mask_half, half_grid, 0, 0, cv::INTER_AREA);
+  }
+
   // ---- calcifications, supersampled so tiny ones keep their integrated contrast ----
   const Affine patient_to_px = fr.px_to_patient.inverse();
   const double frame_scale = fr.px_to_patient.scale() / px;  // patient mm per image mm
@@ -344,25 +361,22 @@ Phantom render(const PhantomSpec& spec, const Scene& scene, const cv::Mat& textu
   cv::resize(low, low_full, cv::Size(W, H), 0, 0, cv::INTER_LINEAR);
   const double ref = cv::mean(low_full, mk)[0];
   atten -= kCompression * (low_full - ref);
-  // window: breast percentiles on a 0.5 mm grid (noise averaged out, the same at every pixel size)
+  // window: percentiles of the processed tissue on a 0.5 mm grid (noise-free, the same at every pixel size)
   double lo = 0, hi = 1;
   {
-    const cv::Size half(std::max(8, static_cast<int>(std::lround(W * px / 0.5))),
-                        std::max(8, static_cast<int>(std::lround(H * px / 0.5))));
-    cv::Mat a2, m2;
-    cv::resize(atten, a2, half, 0, 0, cv::INTER_AREA);
-    cv::resize(maskf, m2, half, 0, 0, cv::INTER_AREA);
+    cv::Mat low_half;
+    cv::resize(low, low_half, half_grid, 0, 0, cv::INTER_LINEAR);
     std::vector<float> vals;
-    for (int r = 0; r < a2.rows; ++r)
-      for (int c = 0; c < a2.cols; ++c)
-        if (m2.at<float>(r, c) > 0.999f) vals.push_back(a2.at<float>(r, c));
+    for (int r = 0; r < tissue_half.rows; ++r)
+      for (int c = 0; c < tissue_half.cols; ++c)
+        if (mask_half.at<float>(r, c) > 0.999f)
+          vals.push_back(static_cast<float>(tissue_half.at<float>(r, c) - kCompression * (low_half.at<float>(r, c) - ref)));
     if (vals.size() > 10) {
       std::sort(vals.begin(), vals.end());
       const double p_lo = vals[vals.size() / 200], p_hi = vals[vals.size() * 998 / 1000];
       // p_lo -> 0.10 and p_hi -> 0.86: headroom for calcifications above the densest tissue
       hi = p_hi + (p_hi - p_lo) * (0.14 / 0.76);
       lo = p_lo - (p_hi - p_lo) * (0.10 / 0.76);
-      if (std::getenv("PHANTOM_DEBUG")) std::fprintf(stderr, "window %g %g\n", lo, hi);
     }
   }
   Image image(W, H, px);
@@ -372,7 +386,8 @@ Phantom render(const PhantomSpec& spec, const Scene& scene, const cv::Mat& textu
     const float* tk = thick.ptr<float>(r);
     float* o = out.ptr<float>(r);
     for (int c = 0; c < W; ++c) {
-      const double v = std::clamp((A[c] - lo) / (hi - lo), 0.0, 1.0);
+      double v = std::max((A[c] - lo) / (hi - lo), 0.0);
+      if (v > 0.88) v = 0.88 + 0.12 * std::tanh((v - 0.88) / 0.12);  // soft shoulder instead of clipping
       o[c] = static_cast<float>(tk[c] > 0 ? kBackground + (1.0 - kBackground) * v : kBackground);
     }
   }
