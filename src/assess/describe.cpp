@@ -293,7 +293,7 @@ MorphologyWord classify_morphology(const GroupMeasurements& m, const DescribePar
             "tiny (median " + fmt(m.median_diameter_mm) + " mm) and faint (median contrast-to-noise " +
                 fmt(m.median_cnr, 1) + " < " + fmt(p.amorphous_max_cnr, 1) + ")"};
   const double roundish = m.round_fraction + m.punctate_fraction;
-  if (roundish >= maj && m.size_cv < p.uniform_max_size_cv && m.irregularity_std < p.pleomorphic_min_shape_spread) {
+  if (roundish >= maj && m.size_cv < p.uniform_max_size_cv) {
     const bool punct = m.punctate_fraction >= m.round_fraction;
     return {"typically_benign", punct ? "punctate" : "round",
             fmt(roundish * 100, 0) + " % of members are round and smooth with uniform size (cv " + fmt(m.size_cv) +
@@ -381,18 +381,35 @@ BreastPosition describe_position(double x_px, double y_px, const AnalysisResult&
 ImageDescription describe_image(const Image& image, const AnalysisResult& result, const DescribeParams& p) {
   ImageDescription out;
   const double px = result.image_meta_only.pixel_size_mm > 0 ? result.image_meta_only.pixel_size_mm : image.pixel_size_mm;
-  const bool skin_known = !result.region.skin_line.empty();
+  // Skin line points away from the image border (the chest-wall side is not skin).
+  std::vector<std::pair<PointPx, PointPx>> skin;  // segments of the skin line
+  const int w = result.image_meta_only.width > 0 ? result.image_meta_only.width : image.width;
+  const int h = result.image_meta_only.height > 0 ? result.image_meta_only.height : image.height;
+  const auto inner = [&](const PointPx& q) { return q.x > 2 && q.y > 2 && q.x < w - 3 && q.y < h - 3; };
+  const auto& line = result.region.skin_line;
+  for (std::size_t i = 0; i + 1 < line.size(); ++i)
+    if (inner(line[i]) && inner(line[i + 1])) skin.emplace_back(line[i], line[i + 1]);
+  const auto skin_distance_mm = [&](const Calcification& c) {
+    double best = 1e300;
+    for (const auto& [a, b] : skin) {
+      const double vx = b.x - a.x, vy = b.y - a.y, len2 = vx * vx + vy * vy;
+      const double t = len2 > 0 ? std::clamp(((c.x - a.x) * vx + (c.y - a.y) * vy) / len2, 0.0, 1.0) : 0.0;
+      const double dx = a.x + t * vx - c.x, dy = a.y + t * vy - c.y;
+      best = std::min(best, dx * dx + dy * dy);
+    }
+    return std::sqrt(best) * px;
+  };
   std::map<int, std::size_t> index;  // calcification id -> position in result/out
   for (const auto& c : result.calcifications) {
     CalcificationDescription d;
     d.calcification_id = c.id;
     d.size_class = size_class(c.diameter_mm, p);
-    if (skin_known && c.dist_to_skin_mm <= p.skin_max_distance_mm) d.benign_type = "skin";
+    if (!skin.empty() && c.dist_to_skin_mm <= p.skin_max_distance_mm && skin_distance_mm(c) <= p.skin_max_distance_mm)
+      d.benign_type = "skin";
     else d.benign_type = benign_type(c, image, p);
     index[c.id] = out.calcifications.size();
     out.calcifications.push_back(d);
   }
-  const bool diffuse = is_diffuse(result.clusters, result.region, px, p);
   for (const auto& cl : result.clusters) {
     std::vector<const Calcification*> members;
     std::vector<std::string> types;
@@ -408,9 +425,7 @@ ImageDescription describe_image(const Image& image, const AnalysisResult& result
     const MorphologyWord mw = classify_morphology(m, p);
     d.morphology = mw.morphology;
     d.benign_type = mw.benign_type;
-    DistributionWord dw = classify_distribution(m, p);
-    if (diffuse)
-      dw = {"diffuse", std::to_string(result.clusters.size()) + " clusters scattered across the breast"};
+    const DistributionWord dw = classify_distribution(m, p);
     d.distribution = dw.distribution;
     d.measurements = to_json(m);
     d.measurements["count"] = cl.count > 0 ? cl.count : m.count;
@@ -426,6 +441,21 @@ ImageDescription describe_image(const Image& image, const AnalysisResult& result
         if (const auto it = index.find(id); it != index.end()) out.calcifications[it->second].benign_type = "vascular";
     out.clusters.push_back(std::move(d));
   }
+  // Diffuse: many clusters of round/punctate calcifications scattered across the breast (an image-level
+  // pattern; suspicious-looking clusters keep their own distribution).
+  std::vector<Cluster> dotlike;
+  std::vector<std::size_t> which;
+  for (std::size_t i = 0; i < out.clusters.size(); ++i)
+    if (out.clusters[i].benign_type == "punctate" || out.clusters[i].benign_type == "round") {
+      dotlike.push_back(result.clusters[i]);
+      which.push_back(i);
+    }
+  if (is_diffuse(dotlike, result.region, px, p))
+    for (std::size_t i : which) {
+      out.clusters[i].distribution = "diffuse";
+      out.clusters[i].measurements["distribution_reason"] =
+          std::to_string(dotlike.size()) + " clusters of round/punctate calcifications scattered across the breast";
+    }
   return out;
 }
 

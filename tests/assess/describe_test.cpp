@@ -52,7 +52,10 @@ TEST(BenignType, RimNeedsALucentCentreInTheImage) {
 TEST(Describe, SkinCalcificationsNearTheSkinLine) {
   AnalysisResult r = empty_result();
   std::vector<Calcification> v;
-  for (int i = 0; i < 5; ++i) v.push_back(calc(i + 1, 140 + i, 60 + i, 0.6, 1.2, 0, 0.1, 10, 1.2));
+  for (int i = 0; i < 5; ++i) {  // 1 mm inside the skin line (a half ellipse)
+    const double a = -0.5 + 0.03 * i;
+    v.push_back(calc(i + 1, 149 * std::cos(a), 100 + 94 * std::sin(a), 0.6, 1.2, 0, 0.1, 10, 1.2));
+  }
   add_cluster(r, v);
   const ImageDescription d = describe_image(Image{}, r);
   EXPECT_EQ(d.calcifications[0].benign_type, "skin");

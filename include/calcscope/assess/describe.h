@@ -25,7 +25,8 @@ struct DescribeParams {
   double round_max_mm = 1.0;            ///< round: diameter < this (punctate: < micro_max_mm)
   double round_max_elongation = 1.6;    ///< round / punctate: nearly circular
   double round_max_irregularity = 0.2;  ///< round / punctate: smooth outline
-  double skin_max_distance_mm = 2.5;    ///< skin: centre within this of the skin line
+  double skin_max_distance_mm = 2.5;    ///< skin: centre within this of the skin line (both the detector's
+                                        ///< distance and the distance to region.skin_line)
   double rim_min_diameter_mm = 0.8;     ///< rim needs a visible centre (>= ~6 px at 70-100 um)
   double rim_min_centre_drop = 0.25;    ///< rim: ring minus centre >= this fraction of the contrast
   // ---- cluster morphology ----
@@ -39,11 +40,11 @@ struct DescribeParams {
   double coarse_het_min_irregularity = 0.15; ///< ... and irregular outlines
   double amorphous_max_mm = 0.35;            ///< amorphous: tiny ...
   double amorphous_max_cnr = 5.0;            ///< ... and faint (median contrast-to-noise below this)
-  double uniform_max_size_cv = 0.3;          ///< punctate/round cluster: uniform sizes ...
+  double uniform_max_size_cv = 0.4;          ///< punctate/round cluster: sizes this uniform (std/mean) ...
   double benign_majority = 0.6;              ///< a cluster is "typically benign: X" when >= this share is X
   // ---- vascular: two parallel tracks ----
   double vascular_min_axis_ratio = 3.0;      ///< members spread along a line ...
-  double vascular_min_track_gap_mm = 0.4;    ///< ... on both sides of the axis, tracks this far apart or more
+  double vascular_min_track_gap_mm = 1.0;    ///< ... on both sides of the axis, tracks this far apart or more
   double vascular_max_track_gap_mm = 4.0;
   double vascular_max_offset_cv = 0.45;      ///< |perpendicular offset| nearly constant (std/mean)
   // ---- distribution ----
