@@ -104,6 +104,31 @@ std::string format_ymd(const std::chrono::year_month_day& d) {
   return buf;
 }
 
+/// Calcifications of `f` (score >= the evidence cut) whose position, mapped by `to_current_mm`,
+/// lies within `radius_mm` of `centre_mm`: positions (current mm), centre and extent.
+struct Evidence {
+  std::vector<PointPx> positions_mm;
+  PointPx centre_mm, centre_px;  ///< centre_px in f's own pixels
+  double extent_mm = 0;
+};
+template <class Map>
+Evidence evidence_near(const ExamFindings& f, PointPx centre_mm, double radius_mm, double min_score, Map to_current_mm) {
+  Evidence e;
+  for (const auto& c : f.calcifications) {
+    if (c.score < min_score) continue;
+    const PointPx q = to_current_mm({c.x, c.y});
+    if (dist(q, centre_mm) > radius_mm) continue;
+    e.positions_mm.push_back(q);
+    e.centre_mm.x += q.x, e.centre_mm.y += q.y;
+    e.centre_px.x += c.x, e.centre_px.y += c.y;
+  }
+  const double n = static_cast<double>(e.positions_mm.size());
+  if (n > 0) e.centre_mm = {e.centre_mm.x / n, e.centre_mm.y / n}, e.centre_px = {e.centre_px.x / n, e.centre_px.y / n};
+  for (const auto& a : e.positions_mm)
+    for (const auto& b : e.positions_mm) e.extent_mm = std::max(e.extent_mm, dist(a, b));
+  return e;
+}
+
 }  // namespace
 
 // ---- dates -----------------------------------------------------------------------------------
@@ -155,7 +180,8 @@ ExamFindings findings_from(const AnalysisResult& result, const std::string& file
 std::string classify_change(int count_now, int count_then, double extent_now_mm, double extent_then_mm,
                             const ChangeParams& p, std::string* reason) {
   const int dc = count_now - count_then;
-  const double count_tol = std::max<double>(p.count_change_min, p.count_change_fraction * count_then);
+  const double count_tol = std::max({static_cast<double>(p.count_change_min), p.count_change_fraction * count_then,
+                                     p.count_change_sigmas * std::sqrt(static_cast<double>(count_now + count_then))});
   const double de = extent_now_mm - extent_then_mm;
   const double extent_tol = std::max(p.extent_change_min_mm, p.extent_change_fraction * extent_then_mm);
   char buf[256];
@@ -210,9 +236,22 @@ ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam
                           std::max(current.clusters[a].radius_mm, pr.findings.clusters[b].radius_mm * s) +
                               p.match_margin_mm);
         }));
+    // a counterpart below the reporting cut must be of comparable size
+    auto& m = matches.back();
+    for (std::size_t a = 0; a < m.size(); ++a) {
+      if (m[a] < 0) continue;
+      const Cluster& now = current.clusters[a];
+      const Cluster& then = pr.findings.clusters[static_cast<std::size_t>(m[a])];
+      const bool weak_then = !reportable(then, p) && then.count < p.min_evidence_fraction * now.count;
+      const bool weak_now = !reportable(now, p) && now.count < p.min_evidence_fraction * then.count;
+      if (weak_then || weak_now) m[a] = -1;
+    }
     mapped_centres.push_back(std::move(centres));
   }
 
+  auto evidence = [&](const ExamFindings& f, PointPx centre_mm, double radius_mm, auto map) {
+    return evidence_near(f, centre_mm, radius_mm, p.evidence_min_calcification_score, map);
+  };
   // all calcifications of a prior in current mm (for calcification-level matching)
   auto prior_calcs_near = [&](std::size_t k, PointPx centre_mm, double radius_mm, PointPx offset_mm) {
     std::vector<PointPx> out;
@@ -223,13 +262,32 @@ ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam
     }
     return out;
   };
-  auto current_calcs_near = [&](PointPx centre_mm, double radius_mm) {
-    std::vector<PointPx> out;
-    for (const auto& c : current.calcifications) {
-      const PointPx q{c.x * pc, c.y * pc};
-      if (dist(q, centre_mm) <= radius_mm) out.push_back(q);
-    }
-    return out;
+
+
+  // label of current cluster i against cluster j of prior k (region counts, see ChangeParams)
+  auto pair_label = [&](std::size_t k, std::size_t i, std::size_t j, std::string* reason, int* rn, int* rt) {
+    const Cluster& now = current.clusters[i];
+    const Cluster& then = priors[k].findings.clusters[j];
+    const double s = priors[k].registration.transform.scale;
+    if (!p.compare_region_counts)
+      return classify_change(now.count, then.count, now.extent_mm, then.extent_mm * s, p, reason);
+    const PointPx mapped = mapped_centres[k][j];
+    const PointPx offset{now_centres[i].x - mapped.x, now_centres[i].y - mapped.y};
+    const double r = std::max(now.radius_mm, then.radius_mm * s) + p.calcification_match_mm;
+    const auto region_now = evidence(current, now_centres[i], r, [&](PointPx q) { return PointPx{q.x * pc, q.y * pc}; });
+    const auto region_then = evidence(priors[k].findings, now_centres[i], r, [&](PointPx q) {
+      const PointPx m = prior_px_to_current_mm(priors[k], q);
+      return PointPx{m.x + offset.x, m.y + offset.y};
+    });
+    const int n_now = static_cast<int>(region_now.positions_mm.size()), n_then = static_cast<int>(region_then.positions_mm.size());
+    if (rn) *rn = n_now;
+    if (rt) *rt = n_then;
+    std::string why;
+    const std::string label = classify_change(std::max(now.count, n_now), std::max(then.count, n_then),
+                                              std::max(now.extent_mm, region_now.extent_mm),
+                                              std::max(then.extent_mm * s, region_then.extent_mm), p, &why);
+    if (reason) *reason = "in the same region: " + why;
+    return label;
   };
 
   for (std::size_t i = 0; i < current.clusters.size(); ++i) {
@@ -259,8 +317,7 @@ ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam
         h.prior_cluster_id = then.id;
         h.count_then = then.count;
         h.extent_mm_then = then.extent_mm;
-        h.change = classify_change(now.count, then.count, now.extent_mm,
-                                   then.extent_mm * priors[k].registration.transform.scale, p);
+        h.change = pair_label(k, i, static_cast<std::size_t>(j), nullptr, nullptr, nullptr);
       } else {
         h.change = "new";
       }
@@ -286,11 +343,10 @@ ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam
       ch.count_then = then.count;
       ch.extent_mm_then = then.extent_mm;
       ch.score_then = then.score;
-      ch.change = classify_change(now.count, then.count, now.extent_mm,
-                                  then.extent_mm * priors[0].registration.transform.scale, p, &ch.reason);
       // calcification level, after removing the residual offset between the two centres
       const PointPx offset{now_centres[i].x - mapped.x, now_centres[i].y - mapped.y};
       const double r = std::max(now.radius_mm, then.radius_mm) + p.calcification_match_mm;
+      ch.change = pair_label(0, i, static_cast<std::size_t>(j0), &ch.reason, &ch.region_count_now, &ch.region_count_then);
       const auto c = match_calcifications(member_positions_mm(current, now),
                                           prior_calcs_near(0, now_centres[i], r, offset), p.calcification_match_mm);
       ch.calcifications_persisting = c.persisting, ch.calcifications_new = c.fresh, ch.calcifications_gone = c.gone;
@@ -304,15 +360,27 @@ ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam
         }
       }
     } else {
-      ch.change = "new";
       const double r = now.radius_mm + p.calcification_match_mm;
-      const auto c = match_calcifications(member_positions_mm(current, now),
-                                          prior_calcs_near(0, now_centres[i], r, {0, 0}), 1.5 * p.calcification_match_mm);
+      const auto near = evidence(priors[0].findings, now_centres[i], r, [&](PointPx q) { return prior_px_to_current_mm(priors[0], q); });
+      const auto c = match_calcifications(member_positions_mm(current, now), near.positions_mm, 1.5 * p.calcification_match_mm);
       ch.calcifications_persisting = c.persisting, ch.calcifications_new = c.fresh, ch.calcifications_gone = 0;
-      ch.reason = "no cluster within " + std::to_string(static_cast<int>(std::lround(std::max(p.match_distance_mm, now.radius_mm + p.match_margin_mm)))) +
-                  " mm in the prior" + (priors[0].findings.date.empty() ? std::string() : " of " + priors[0].findings.date) +
-                  "; " + std::to_string(c.persisting) + " of its " + std::to_string(now.count) +
-                  " calcifications were already visible then";
+      const std::string then_words = " in the prior" + (priors[0].findings.date.empty() ? std::string() : " of " + priors[0].findings.date);
+      if (p.min_calcification_evidence > 0 && static_cast<int>(near.positions_mm.size()) >= p.min_calcification_evidence &&
+          static_cast<double>(near.positions_mm.size()) >= p.min_evidence_fraction * now.count) {
+        // the calcifications were there, only not grouped into a cluster: compare the counts
+        ch.count_then = static_cast<int>(near.positions_mm.size());
+        ch.extent_mm_then = near.extent_mm;
+        ch.prior_px = near.centre_px;
+        ch.has_prior_position = true;
+        ch.change = classify_change(now.count, ch.count_then, now.extent_mm, near.extent_mm, p, &ch.reason);
+        ch.reason = "no cluster" + then_words + ", but " + std::to_string(ch.count_then) +
+                    " calcifications were visible at this place: " + ch.reason;
+      } else {
+        ch.change = "new";
+        ch.reason = "no cluster within " + std::to_string(static_cast<int>(std::lround(std::max(p.match_distance_mm, now.radius_mm + p.match_margin_mm)))) +
+                    " mm" + then_words + "; " + std::to_string(c.persisting) + " of its " + std::to_string(now.count) +
+                    " calcifications were already visible then";
+      }
     }
     result.clusters.push_back(std::move(ch));
   }
@@ -342,14 +410,27 @@ ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam
     for (int id : then.calcification_ids)
       if (const auto* c = find_calcification(priors[0].findings, id))
         then_members.push_back(prior_px_to_current_mm(priors[0], {c->x, c->y}));
-    const auto c = match_calcifications(current_calcs_near(mapped, r), then_members, 1.5 * p.calcification_match_mm);
+    const auto near = evidence(current, mapped, r, [&](PointPx q) { return PointPx{q.x * pc, q.y * pc}; });
+    const auto c = match_calcifications(near.positions_mm, then_members, 1.5 * p.calcification_match_mm);
     ch.calcifications_persisting = c.persisting;
     ch.calcifications_gone = c.gone;
-    ch.count_now = 0;
-    ch.reason = "cluster of " + std::to_string(then.count) + " calcifications in the prior" +
-                (priors[0].findings.date.empty() ? std::string() : " of " + priors[0].findings.date) +
-                " has no cluster within " + std::to_string(static_cast<int>(std::lround(std::max(p.match_distance_mm, then.radius_mm * s0 + p.match_margin_mm)))) +
-                " mm now; " + std::to_string(c.persisting) + " of its calcifications are still visible";
+    const std::string then_words = " in the prior" + (priors[0].findings.date.empty() ? std::string() : " of " + priors[0].findings.date);
+    if (p.min_calcification_evidence > 0 && static_cast<int>(near.positions_mm.size()) >= p.min_calcification_evidence &&
+        static_cast<double>(near.positions_mm.size()) >= p.min_evidence_fraction * then.count) {
+      // still there, only no longer grouped into a cluster
+      ch.count_now = static_cast<int>(near.positions_mm.size());
+      ch.extent_mm_now = near.extent_mm;
+      ch.current_px = {near.centre_mm.x / pc, near.centre_mm.y / pc};
+      ch.x_mm = near.centre_mm.x, ch.y_mm = near.centre_mm.y;
+      ch.change = classify_change(ch.count_now, then.count, near.extent_mm, then.extent_mm * s0, p, &ch.reason);
+      ch.reason = "cluster" + then_words + " is not grouped into a cluster now, but " + std::to_string(ch.count_now) +
+                  " calcifications are still visible at its place: " + ch.reason;
+    } else {
+      ch.count_now = 0;
+      ch.reason = "cluster of " + std::to_string(then.count) + " calcifications" + then_words + " has no cluster within " +
+                  std::to_string(static_cast<int>(std::lround(std::max(p.match_distance_mm, then.radius_mm * s0 + p.match_margin_mm)))) +
+                  " mm now; " + std::to_string(c.persisting) + " of its calcifications are still visible";
+    }
     if (const auto* d = find_description(priors[0].findings, then.id))
       ch.morphology_then = d->morphology, ch.distribution_then = d->distribution;
     result.clusters.push_back(std::move(ch));
@@ -370,6 +451,8 @@ nlohmann::json to_json(const ClusterChange& c) {
                    {"extent_mm_now", c.extent_mm_now},
                    {"extent_mm_then", c.extent_mm_then},
                    {"score_now", c.score_now},
+                   {"region_count_now", c.region_count_now},
+                   {"region_count_then", c.region_count_then},
                    {"score_then", c.score_then},
                    {"calcifications", {{"new", c.calcifications_new}, {"persisting", c.calcifications_persisting}, {"gone", c.calcifications_gone}}},
                    {"stable_since", c.stable_since},

@@ -142,6 +142,25 @@ TEST(CompareFindings, LowScoringClustersMatchButAreNotReported) {
   EXPECT_EQ(r.clusters[0].change, "stable");
 }
 
+TEST(CompareFindings, UngroupedCalcificationsInThePriorAreNotNew) {
+  ExamFindings now = exam("2024-01-01"), then = exam("2023-01-01");
+  now.clusters.push_back(test::make_cluster(1, 50, 100, 5, 3, kPx, now.calcifications));
+  // the prior shows 4 of them (e.g. its detector did not group them): calcifications only, no cluster
+  std::vector<Calcification> calcs;
+  test::make_cluster(9, 50, 100, 4, 3, kPx, calcs);
+  then.calcifications = calcs;
+  ChangeResult r = compare_findings(now, {prior_of(then, {})});
+  ASSERT_EQ(r.clusters.size(), 1u);
+  EXPECT_EQ(r.clusters[0].change, "stable") << r.clusters[0].reason;
+  EXPECT_EQ(r.clusters[0].count_then, 4);
+  // with the evidence rule off it is new
+  ChangeParams p;
+  p.min_calcification_evidence = 0;
+  r = compare_findings(now, {prior_of(then, {})}, p);
+  EXPECT_EQ(r.clusters[0].change, "new");
+  EXPECT_EQ(r.clusters[0].calcifications_persisting, 4);
+}
+
 TEST(CompareFindings, Errors) {
   ExamFindings now = exam("2024-01-01");
   EXPECT_THROW(compare_findings(now, {}), Error);

@@ -42,6 +42,12 @@ struct ChangeParams {
   /// Count change that is real: |now - then| >= max(count_change_min, count_change_fraction * then).
   int count_change_min = 2;
   double count_change_fraction = 0.25;
+  /// ... and >= count_change_sigmas * sqrt(now + then): detection misses make counts noisy (Poisson-like).
+  double count_change_sigmas = 0.0;
+  /// Counts compared are those of every calcification (scoring >= evidence_min_calcification_score)
+  /// inside the same region in both images (the larger cluster circle + calcification_match_mm),
+  /// not only the cluster members, so that a different grouping does not look like a change.
+  bool compare_region_counts = true;
   /// Extent change that is real (only counted when the count does not move the other way):
   /// |now - then| >= max(extent_change_min_mm, extent_change_fraction * then).
   double extent_change_min_mm = 3.0;
@@ -52,6 +58,17 @@ struct ChangeParams {
   /// Clusters scoring below this are used for matching but never reported on their own
   /// (new or resolved). < 0 = report every cluster given.
   double report_min_cluster_score = -1;
+  /// A current cluster with no prior cluster is not "new" when the prior image already showed at
+  /// least this many calcifications at its place (scoring at least evidence_min_calcification_score):
+  /// they were there, only not grouped into a cluster; it is then compared by counts. The same
+  /// holds the other way round for "resolved". 0 = off.
+  int min_calcification_evidence = 3;
+  /// ... and at least this fraction of the cluster's count. The same fraction decides whether a
+  /// cluster below the reporting cut is a counterpart at all (a faint group of 3 is not the prior
+  /// of a new cluster of 12).
+  double min_evidence_fraction = 0.4;
+
+  double evidence_min_calcification_score = 0.3;
 };
 
 /// The match of a current cluster in one prior (history across priors).
@@ -76,6 +93,7 @@ struct ClusterChange {
   double match_distance_mm = -1;  ///< mapped prior centre to current centre
   int count_now = 0, count_then = 0;
   double extent_mm_now = 0, extent_mm_then = 0;
+  int region_count_now = -1, region_count_then = -1;  ///< calcifications in the same region (-1 = not counted)
   double score_now = 0, score_then = 0;
   // calcification level
   int calcifications_new = 0;         ///< members with no counterpart in the prior image
