@@ -1,11 +1,50 @@
+// calcscope train: reproduces the learned models and their cross-validation table.
+#include <iostream>
+#include <memory>
+
+#include "calcscope/train/train.h"
 #include "commands.h"
 
 namespace calcscope::cli {
 
-// Placeholder registration; the real command is filled in by its issue.
+namespace {
+struct TrainArgs {
+  std::string mias = "../shared/data/mias";
+  std::string infn;
+  int phantoms = 36;
+  int folds = 5;
+  int threads = 2;
+  std::string out = "models";
+  double infn_pixel_size = 0.1;
+};
+}  // namespace
+
 void register_train(CLI::App& app, Runner& run) {
-  (void)app;
-  (void)run;
+  auto a = std::make_shared<TrainArgs>();
+  auto* sub = app.add_subcommand("train", "Train the learned scoring stages with patient-pair cross-validation");
+  sub->add_option("--mias", a->mias, "mini-MIAS directory with mdbNNN.png and truth.txt ('' = none)");
+  sub->add_option("--infn", a->infn, "INFN patches directory with 0/ and 1/ (default: not used)");
+  sub->add_option("--infn-pixel-size", a->infn_pixel_size, "assumed INFN patch pixel size in mm");
+  sub->add_option("--phantoms", a->phantoms, "synthetic training images (seeds 500...)")->check(CLI::Range(0, 1000));
+  sub->add_option("--folds", a->folds, "cross-validation folds")->check(CLI::Range(2, 20));
+  sub->add_option("--threads", a->threads, "threads")->check(CLI::Range(1, 64));
+  sub->add_option("--out", a->out, "where to write calcification.json, cluster.json, model-card.json");
+  sub->callback([a, &run] {
+    run = [a] {
+      TrainOptions o;
+      o.mias_dir = a->mias;
+      o.infn_dir = a->infn;
+      o.infn_pixel_size_mm = a->infn_pixel_size;
+      o.phantoms = a->phantoms;
+      o.folds = a->folds;
+      o.threads = a->threads;
+      o.out_dir = a->out;
+      const TrainReport r = train_models(o);
+      std::cout << r.table;
+      std::cout << "models written to " << o.out_dir.string() << "/ (rebuild to embed them)\n";
+      return 0;
+    };
+  });
 }
 
 }  // namespace calcscope::cli

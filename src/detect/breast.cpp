@@ -210,7 +210,9 @@ BreastRegion segment_breast(const Image& image, const BreastParams& params) {
   cv::Point2d nipple_l(max_x, ys.empty() ? bbl.y + bbl.height / 2.0 : ys[ys.size() / 2]);
 
   // skin band excluded from detection
-  const int margin_k = odd(static_cast<int>(std::lround(2 * params.skin_margin_mm / work_px_mm)));
+  // (+ the smoothing and one working pixel: the smoothed silhouette reaches ~1 sigma past the skin)
+  const double margin_mm = params.skin_margin_mm + params.smoothing_mm + work_px_mm;
+  const int margin_k = odd(static_cast<int>(std::lround(2 * margin_mm / work_px_mm)));
   cv::erode(tissue_l, tissue_l, cv::getStructuringElement(cv::MORPH_ELLIPSE, {margin_k, margin_k}));
 
   auto unflip_x = [&](double x) { return region.chest_wall_side > 0 ? (work.cols - 1 - x) : x; };

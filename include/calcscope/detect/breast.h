@@ -9,7 +9,8 @@ namespace calcscope {
 struct BreastParams {
   double work_pixel_mm = 0.8;        ///< segmentation runs on an image resampled to this pixel size
   double smoothing_mm = 2.0;         ///< Gaussian sigma before thresholding
-  double skin_margin_mm = 1.5;       ///< band inside the skin line excluded from detection (edge artefacts)
+  double skin_margin_mm = 1.0;       ///< band inside the skin line excluded from detection (edge artefacts),
+                                     ///< on top of smoothing_mm + work_pixel_mm (the silhouette's own blur)
   bool remove_pectoral = true;       ///< on MLO views (or when the view is unknown and a pectoral is found)
   double min_breast_area_mm2 = 1000; ///< smaller foregrounds are rejected as "no breast found"
 };

@@ -1,0 +1,45 @@
+// Training and cross-validation of the learned scoring stages (gradient-boosted trees, XGBoost).
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "calcscope/pipeline/analyze.h"
+
+namespace calcscope {
+
+struct TrainOptions {
+  std::filesystem::path mias_dir;   ///< ../shared/data/mias (PNG + truth.txt); empty = no MIAS
+  std::filesystem::path infn_dir;   ///< ../shared/data/infn-patches (0/ and 1/); empty = not used
+  double infn_pixel_size_mm = 0.1;  ///< assumed pixel size of the INFN patches (undocumented)
+  int phantoms = 36;                ///< synthetic training images (70, 100 and 200 um in turn)
+  std::uint64_t phantom_seed = 500; ///< first phantom seed (evaluation phantoms use seeds >= 1000)
+  int folds = 5;                    ///< cross-validation folds (MIAS patient pairs kept together)
+  int trees = 100;
+  int depth = 4;
+  double learning_rate = 0.08;
+  int threads = 2;
+  std::filesystem::path out_dir = "models";
+  AnalyzeOptions analyze;
+  bool verbose = true;
+};
+
+struct TrainReport {
+  nlohmann::json card;             ///< model card: data, command, CV figures (also models/model-card.json)
+  std::string calcification_model; ///< XGBoost JSON text
+  std::string cluster_model;
+  std::string table;               ///< printed CV table
+};
+
+/// Extracts candidates from every training image, runs nested patient-pair cross-validation
+/// (the figures), then trains the final models on everything and writes them to options.out_dir
+/// (calcification.json, cluster.json, model-card.json, cv-mias-results/). Throws Error.
+TrainReport train_models(const TrainOptions& options);
+
+/// Patient-pair fold of a MIAS image name ("mdb123" -> pair 62 -> fold), deterministic.
+int mias_fold(const std::string& stem, int folds);
+
+}  // namespace calcscope

@@ -1,0 +1,481 @@
+// Training of the two learned stages with nested patient-pair cross-validation.
+//
+// Data: every candidate the detector finds in the training images (MIAS development split at
+// 200 um, synthetic phantoms at 70/100/200 um, optionally INFN patches), labelled:
+//   - phantom: a candidate hitting an inserted calcification is positive, others negative;
+//   - MIAS: a candidate inside a CALC truth circle is positive; candidates of images without
+//     calcifications are negative; candidates of CALC images outside the circles are left out
+//     (unannotated calcifications are common there); `*NOTE 3*` images are left out;
+//   - INFN: all candidates of 0/ patches negative, the best candidate of a 1/ patch positive.
+// Stage 1 scores calcification candidates; stage 2 scores clusters built from stage-1 scores.
+// Cross-validation: for test fold f, stage 1 is trained on the other folds; stage 2 is trained on
+// clusters of the other folds whose stage-1 scores came from inner models that saw neither those
+// images nor fold f. MIAS pairs mdb(2k-1), mdb(2k) always share a fold.
+#include "calcscope/train/train.h"
+
+#include <xgboost/c_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include <opencv2/imgproc.hpp>
+
+#include "calcscope/core/error.h"
+#include "calcscope/detect/scoring.h"
+#include "calcscope/eval/eval.h"
+#include "calcscope/io/image_reader.h"
+#include "calcscope/phantom/phantom.h"
+#include "calcscope/report/json_output.h"
+#include "detect/gbdt.h"
+
+namespace calcscope {
+namespace fs = std::filesystem;
+
+namespace {
+
+void xgb_check(int rc, const char* what) {
+  if (rc != 0) throw Error(ErrorCode::Internal, std::string("XGBoost ") + what + " failed: " + XGBGetLastError());
+}
+
+struct Sample {
+  std::vector<double> features;
+  float label = 0;
+  float weight = 1;
+};
+
+/// Trains a binary:logistic GBDT and returns its JSON text.
+std::string train_gbdt(const std::vector<Sample>& data, const TrainOptions& o, int trees, int depth) {
+  if (data.empty()) throw Error(ErrorCode::InvalidData, "no training samples");
+  const std::size_t nf = data.front().features.size();
+  std::vector<float> x;
+  std::vector<float> y, w;
+  x.reserve(data.size() * nf);
+  double pos = 0, neg = 0;
+  for (const auto& s : data) {
+    for (double v : s.features) x.push_back(static_cast<float>(v));
+    y.push_back(s.label);
+    (s.label > 0.5 ? pos : neg) += s.weight;
+  }
+  // balance the classes so that scores around 0.5 separate them
+  const double pos_w = pos > 0 ? std::max(1.0, neg / pos) : 1.0;
+  for (const auto& s : data) w.push_back(static_cast<float>(s.weight * (s.label > 0.5 ? pos_w : 1.0)));
+  DMatrixHandle dm;
+  xgb_check(XGDMatrixCreateFromMat(x.data(), data.size(), nf, NAN, &dm), "DMatrix");
+  xgb_check(XGDMatrixSetFloatInfo(dm, "label", y.data(), y.size()), "label");
+  xgb_check(XGDMatrixSetFloatInfo(dm, "weight", w.data(), w.size()), "weight");
+  BoosterHandle b;
+  xgb_check(XGBoosterCreate(&dm, 1, &b), "booster");
+  auto set = [&](const char* k, const std::string& v) { xgb_check(XGBoosterSetParam(b, k, v.c_str()), k); };
+  set("objective", "binary:logistic");
+  set("max_depth", std::to_string(depth));
+  set("eta", std::to_string(o.learning_rate));
+  set("subsample", "0.8");
+  set("colsample_bytree", "0.8");
+  set("min_child_weight", "2");
+  set("lambda", "2");
+  set("nthread", std::to_string(o.threads));
+  set("seed", "7");
+  set("tree_method", "hist");
+  set("verbosity", "0");
+  for (int i = 0; i < trees; ++i) xgb_check(XGBoosterUpdateOneIter(b, i, dm), "update");
+  bst_ulong len = 0;
+  const char* buf = nullptr;
+  xgb_check(XGBoosterSaveModelToBuffer(b, R"({"format": "json"})", &len, &buf), "save");
+  std::string text(buf, len);
+  XGBoosterFree(b);
+  XGDMatrixFree(dm);
+  return text;
+}
+
+/// One training image reduced to what training needs: its candidates and truth.
+struct TrainImage {
+  std::string stem;
+  std::string source;  // "mias", "phantom", "infn"
+  int fold = 0;
+  int width = 0, height = 0;
+  double pixel_size_mm = 0;
+  double breast_area_mm2 = 0;
+  std::vector<Calcification> candidates;
+  std::vector<float> labels;   // per candidate: 1, 0, or -1 (left out)
+  eval::TruthImage truth;
+  bool use_for_clusters = true;
+};
+
+std::vector<float> label_candidates(const std::vector<Calcification>& cands, const eval::TruthImage& truth,
+                                    double px, const std::string& source) {
+  std::vector<float> labels(cands.size(), 0.f);
+  for (std::size_t i = 0; i < cands.size(); ++i) {
+    const auto& c = cands[i];
+    if (truth.has_calcification_truth) {
+      bool hit = false;
+      for (const auto& t : truth.calcifications)
+        if (eval::calcification_hit(c.x, c.y, t, px)) { hit = true; break; }
+      labels[i] = hit ? 1.f : 0.f;
+    } else if (source == "mias") {
+      bool any_unlocatable = false, inside = false;
+      for (const auto& t : truth.clusters) {
+        if (!t.locatable) { any_unlocatable = true; continue; }
+        const double r = std::max(t.radius_px, 1.0 / px);
+        if (std::hypot(c.x - t.x, c.y - t.y) <= r) inside = true;
+      }
+      if (any_unlocatable) labels[i] = -1.f;
+      else if (inside) labels[i] = 1.f;
+      else labels[i] = truth.has_calcifications ? -1.f : 0.f;
+    }
+  }
+  return labels;
+}
+
+int pair_index(const std::string& stem) {
+  int n = 0;
+  for (char ch : stem)
+    if (std::isdigit(static_cast<unsigned char>(ch))) n = n * 10 + (ch - '0');
+  return (n + 1) / 2;
+}
+
+/// Clusters of one image built from the given candidate scores, labelled against its truth.
+struct ClusterSet {
+  std::vector<Cluster> clusters;
+  std::vector<float> labels;
+};
+
+ClusterSet build_clusters(const TrainImage& im, const std::vector<double>& scores, const AnalyzeOptions& ao) {
+  std::vector<Calcification> c = im.candidates;
+  for (std::size_t i = 0; i < c.size(); ++i) c[i].score = scores[i];
+  ClusterSet s;
+  s.clusters = find_clusters(c, im.pixel_size_mm, ao.cluster);
+  for (const auto& k : s.clusters) {
+    eval::DetectedCluster d;
+    d.x = k.x;
+    d.y = k.y;
+    s.labels.push_back(eval::cluster_hits(d, im.truth, im.pixel_size_mm, 5.0).empty() ? 0.f : 1.f);
+  }
+  return s;
+}
+
+/// Stage-1 samples of the given folds. Negatives are subsampled deterministically to at most
+/// kMaxNegatives (kept ones weighted up) so that the 25 nested-CV models train in minutes on 2 cores.
+std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const std::vector<int>& folds_in) {
+  constexpr double kMaxNegatives = 15000;
+  std::size_t negatives = 0;
+  for (const auto& im : images)
+    if (std::find(folds_in.begin(), folds_in.end(), im.fold) != folds_in.end())
+      for (float l : im.labels) negatives += (l == 0.f);
+  const double keep = std::min(1.0, kMaxNegatives / std::max<std::size_t>(1, negatives));
+  std::vector<Sample> out;
+  for (const auto& im : images) {
+    if (std::find(folds_in.begin(), folds_in.end(), im.fold) == folds_in.end()) continue;
+    const std::size_t h = std::hash<std::string>{}(im.stem);
+    for (std::size_t i = 0; i < im.candidates.size(); ++i) {
+      if (im.labels[i] > 0.5f) {
+        out.push_back({im.candidates[i].features, 1.f, 1.f});
+      } else if (im.labels[i] == 0.f) {
+        const double u = static_cast<double>((h + i * 0x9E3779B97F4A7C15ull) % 1000003ull) / 1000003.0;
+        if (u < keep) out.push_back({im.candidates[i].features, 0.f, static_cast<float>(1.0 / keep)});
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<double> predict_all(const GbdtModel& m, const std::vector<Calcification>& cands) {
+  std::vector<double> s;
+  s.reserve(cands.size());
+  for (const auto& c : cands) s.push_back(m.predict(c.features));
+  return s;
+}
+
+std::vector<int> all_folds_except(int folds, std::initializer_list<int> ex) {
+  std::vector<int> v;
+  for (int f = 0; f < folds; ++f)
+    if (std::find(ex.begin(), ex.end(), f) == ex.end()) v.push_back(f);
+  return v;
+}
+
+/// Runs `fn(i)` for i in [0, n) on `threads` threads.
+template <typename F>
+void parallel_for(int n, int threads, F&& fn) {
+  std::atomic<int> next{0};
+  auto worker = [&] {
+    for (int i = next++; i < n; i = next++) fn(i);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+}
+
+}  // namespace
+
+int mias_fold(const std::string& stem, int folds) {
+  // deterministic shuffle of pair indices: multiplicative hash
+  const unsigned k = static_cast<unsigned>(pair_index(stem));
+  return static_cast<int>((k * 2654435761u >> 7) % static_cast<unsigned>(folds));
+}
+
+TrainReport train_models(const TrainOptions& o) {
+  const auto t_start = std::chrono::steady_clock::now();
+  auto log = [&](const std::string& s) {
+    if (o.verbose) std::fprintf(stderr, "[train %6.1fs] %s\n",
+                                std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(),
+                                s.c_str());
+  };
+  std::vector<TrainImage> images;
+  std::mutex mu;
+
+  // ---- MIAS -------------------------------------------------------------------------------
+  int mias_images = 0;
+  if (!o.mias_dir.empty()) {
+    const auto truth = eval::read_mias_truth(o.mias_dir / "truth.txt");
+    std::vector<std::string> stems;
+    for (const auto& [stem, t] : truth.images)
+      if (fs::exists(o.mias_dir / (stem + ".png"))) stems.push_back(stem);
+    if (stems.empty()) throw Error(ErrorCode::FileNotFound, "no MIAS images found", o.mias_dir.string());
+    images.resize(stems.size());
+    parallel_for(static_cast<int>(stems.size()), o.threads, [&](int i) {
+      ReadOptions ro;
+      ro.pixel_size_mm = 0.2;
+      const Image img = read_image(o.mias_dir / (stems[i] + ".png"), ro);
+      TrainImage ti;
+      ti.stem = stems[i];
+      ti.source = "mias";
+      ti.fold = mias_fold(stems[i], o.folds);
+      ti.width = img.width;
+      ti.height = img.height;
+      ti.pixel_size_mm = img.pixel_size_mm;
+      const auto region = segment_breast(img, o.analyze.breast);
+      ti.breast_area_mm2 = region.area_mm2;
+      ti.candidates = detect_calcifications(img, region, o.analyze.calcification);
+      ti.truth = truth.images.at(stems[i]);
+      ti.labels = label_candidates(ti.candidates, ti.truth, ti.pixel_size_mm, "mias");
+      images[i] = std::move(ti);
+    });
+    mias_images = static_cast<int>(stems.size());
+    log("MIAS: " + std::to_string(mias_images) + " images");
+  }
+
+  // ---- phantoms ------------------------------------------------------------------------------
+  if (o.phantoms > 0) {
+    const std::size_t base = images.size();
+    images.resize(base + o.phantoms);
+    parallel_for(o.phantoms, o.threads, [&](int i) {
+      static const double sizes[] = {0.07, 0.1, 0.2};
+      PhantomSpec spec;
+      spec.seed = o.phantom_seed + static_cast<std::uint64_t>(i);
+      spec.pixel_size_mm = sizes[i % 3];
+      spec.width_mm = 110;
+      spec.height_mm = 140;
+      spec.view = (i % 2) ? "MLO" : "CC";
+      spec.laterality = (i % 4 < 2) ? "L" : "R";
+      spec.density = 0.2 + 0.6 * ((i * 37) % 11) / 10.0;
+      spec.random_clusters = (i % 5 == 4) ? 0 : 1 + i % 3;
+      spec.scattered_benign = 3 + i % 4;
+      spec.noise = 0.8 + 0.1 * (i % 5);
+      Phantom ph = make_phantom(spec);
+      TrainImage ti;
+      ti.stem = "phantom" + std::to_string(spec.seed);
+      ti.source = "phantom";
+      ti.fold = static_cast<int>(spec.seed % static_cast<std::uint64_t>(o.folds));
+      ti.width = ph.image.width;
+      ti.height = ph.image.height;
+      ti.pixel_size_mm = ph.image.pixel_size_mm;
+      const auto region = segment_breast(ph.image, o.analyze.breast);
+      ti.breast_area_mm2 = region.area_mm2;
+      ti.candidates = detect_calcifications(ph.image, region, o.analyze.calcification);
+      ti.truth = eval::parse_phantom_truth(phantom_truth_to_json(ph), ti.stem);
+      ti.labels = label_candidates(ti.candidates, ti.truth, ti.pixel_size_mm, "phantom");
+      images[base + i] = std::move(ti);
+    });
+    log("phantoms: " + std::to_string(o.phantoms) + " images");
+  }
+
+  // ---- INFN patches (calcification stage only) -----------------------------------------------
+  int infn_patches = 0;
+  if (!o.infn_dir.empty()) {
+    for (const char* cls : {"0", "1"}) {
+      std::vector<fs::path> files;
+      for (const auto& e : fs::directory_iterator(o.infn_dir / cls)) files.push_back(e.path());
+      std::sort(files.begin(), files.end());
+      const std::size_t base = images.size();
+      images.resize(base + files.size());
+      parallel_for(static_cast<int>(files.size()), o.threads, [&](int i) {
+        ReadOptions ro;
+        ro.pixel_size_mm = o.infn_pixel_size_mm;
+        const Image img = read_image(files[i], ro);
+        BreastRegion region;  // a patch is all tissue
+        region.mask = Mask(img.width, img.height, 255);
+        region.breast = Mask(img.width, img.height, 255);
+        region.area_mm2 = img.width_mm() * img.height_mm();
+        TrainImage ti;
+        ti.stem = files[i].stem().string();
+        ti.source = "infn";
+        ti.fold = static_cast<int>(std::hash<std::string>{}(ti.stem) % static_cast<std::size_t>(o.folds));
+        ti.pixel_size_mm = img.pixel_size_mm;
+        ti.use_for_clusters = false;
+        ti.candidates = detect_calcifications(img, region, o.analyze.calcification);
+        ti.labels.assign(ti.candidates.size(), std::string(cls) == "0" ? 0.f : -1.f);
+        if (std::string(cls) == "1" && !ti.candidates.empty()) {
+          std::size_t best = 0;
+          for (std::size_t k = 1; k < ti.candidates.size(); ++k)
+            if (ti.candidates[k].cnr > ti.candidates[best].cnr) best = k;
+          ti.labels[best] = 1.f;
+        }
+        images[base + i] = std::move(ti);
+      });
+      infn_patches += static_cast<int>(files.size());
+    }
+    log("INFN: " + std::to_string(infn_patches) + " patches");
+  }
+
+  std::size_t n_pos = 0, n_neg = 0, n_left = 0;
+  for (const auto& im : images)
+    for (float l : im.labels) (l > 0.5f ? n_pos : l < 0 ? n_left : n_neg)++;
+  log("candidates: " + std::to_string(n_pos) + " positive, " + std::to_string(n_neg) + " negative, " +
+      std::to_string(n_left) + " left out");
+
+  const int F = o.folds;
+  // ---- nested cross-validation ----------------------------------------------------------------
+  // inner[f][g]: stage-1 model trained without folds f and g; outer[f]: without fold f.
+  std::vector<GbdtModel> outer(F);
+  std::vector<std::vector<GbdtModel>> inner(F, std::vector<GbdtModel>(F));
+  for (int f = 0; f < F; ++f) {
+    outer[f] = GbdtModel::from_xgboost_json(
+        nlohmann::json::parse(train_gbdt(calc_samples(images, all_folds_except(F, {f})), o, o.trees, o.depth)));
+    for (int g = 0; g < F; ++g) {
+      if (g == f) continue;
+      inner[f][g] = GbdtModel::from_xgboost_json(nlohmann::json::parse(
+          train_gbdt(calc_samples(images, all_folds_except(F, {f, g})), o, o.trees, o.depth)));
+    }
+    log("stage 1, fold " + std::to_string(f) + " done");
+  }
+  // out-of-fold cluster scores
+  std::vector<std::vector<Cluster>> oof_clusters(images.size());
+  std::vector<std::vector<double>> oof_calc_scores(images.size());
+  for (int f = 0; f < F; ++f) {
+    std::vector<Sample> train2;
+    for (const auto& im : images) {
+      if (im.fold == f || !im.use_for_clusters) continue;
+      const auto cs = build_clusters(im, predict_all(inner[f][im.fold], im.candidates), o.analyze);
+      for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({cs.clusters[k].features, cs.labels[k], 1.f});
+    }
+    const GbdtModel m2 = GbdtModel::from_xgboost_json(nlohmann::json::parse(train_gbdt(train2, o, 80, 3)));
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      const auto& im = images[i];
+      if (im.fold != f || !im.use_for_clusters) continue;
+      oof_calc_scores[i] = predict_all(outer[f], im.candidates);
+      auto cs = build_clusters(im, oof_calc_scores[i], o.analyze);
+      for (auto& k : cs.clusters) k.score = m2.predict(k.features);
+      oof_clusters[i] = std::move(cs.clusters);
+    }
+    log("stage 2, fold " + std::to_string(f) + " done (" + std::to_string(train2.size()) + " training clusters)");
+  }
+
+  // ---- CV figures: MIAS (cluster FROC, image AUC) and phantoms (cluster + calcification FROC) ----
+  auto cases_for = [&](const std::string& source) {
+    std::vector<eval::EvalCase> cases;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      const auto& im = images[i];
+      if (im.source != source) continue;
+      eval::EvalCase c;
+      c.truth = im.truth;
+      c.result.stem = im.stem;
+      c.result.width = im.width;
+      c.result.height = im.height;
+      c.result.pixel_size_mm = im.pixel_size_mm;
+      c.result.breast_area_mm2 = im.breast_area_mm2;
+      for (const auto& k : oof_clusters[i]) {
+        eval::DetectedCluster d;
+        d.id = std::to_string(k.id);
+        d.x = k.x;
+        d.y = k.y;
+        d.score = k.score;
+        c.result.clusters.push_back(d);
+      }
+      for (std::size_t j = 0; j < im.candidates.size(); ++j) {
+        eval::DetectedCalcification d;
+        d.id = std::to_string(im.candidates[j].id);
+        d.x = im.candidates[j].x;
+        d.y = im.candidates[j].y;
+        d.score = oof_calc_scores[i].empty() ? 0 : oof_calc_scores[i][j];
+        c.result.calcifications.push_back(d);
+      }
+      cases.push_back(std::move(c));
+    }
+    return cases;
+  };
+  eval::EvalOptions eo;
+  TrainReport report;
+  nlohmann::json cv = nlohmann::json::object();
+  std::ostringstream table;
+  if (mias_images > 0) {
+    const auto rep = eval::evaluate(cases_for("mias"), eval::TruthKind::Mias, eo);
+    cv["mias"] = eval::report_to_json(rep);
+    table << "== MIAS development split, " << F << "-fold patient-pair cross-validation (out-of-fold scores) ==\n"
+          << eval::format_report(rep) << "\n";
+  }
+  if (o.phantoms > 0) {
+    const auto rep = eval::evaluate(cases_for("phantom"), eval::TruthKind::Phantom, eo);
+    cv["phantom"] = eval::report_to_json(rep);
+    table << "== training phantoms (70/100/200 um), " << F << "-fold cross-validation ==\n"
+          << eval::format_report(rep) << "\n";
+  }
+  report.table = table.str();
+  log("cross-validation done");
+
+  // ---- final models on everything --------------------------------------------------------------
+  report.calcification_model = train_gbdt(calc_samples(images, all_folds_except(F, {})), o, o.trees, o.depth);
+  std::vector<Sample> train2;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    if (!images[i].use_for_clusters) continue;
+    const auto cs = build_clusters(images[i], oof_calc_scores[i], o.analyze);
+    for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({cs.clusters[k].features, cs.labels[k], 1.f});
+  }
+  report.cluster_model = train_gbdt(train2, o, 80, 3);
+  log("final models trained");
+
+  report.card = {
+      {"schema_version", "1.0.0"},
+      {"generator", {{"name", "calcscope"}, {"version", CALCSCOPE_VERSION}}},
+      {"models",
+       {{"calcification", {{"file", "calcification.json"}, {"kind", "xgboost binary:logistic"}, {"trees", o.trees},
+                           {"max_depth", o.depth}, {"features", calcification_feature_names()}}},
+        {"cluster", {{"file", "cluster.json"}, {"kind", "xgboost binary:logistic"}, {"trees", 80}, {"max_depth", 3},
+                     {"features", cluster_feature_names()}}}}},
+      {"data",
+       {{"mias_images", mias_images},
+        {"phantoms", o.phantoms},
+        {"phantom_seeds", {o.phantom_seed, o.phantom_seed + std::max(0, o.phantoms - 1)}},
+        {"infn_patches", infn_patches},
+        {"infn_pixel_size_mm_assumed", o.infn_pixel_size_mm},
+        {"candidates", {{"positive", n_pos}, {"negative", n_neg}, {"left_out", n_left}}}}},
+      {"cross_validation", {{"folds", F}, {"grouping", "MIAS patient pairs mdb(2k-1)/mdb(2k) share a fold"},
+                            {"nested", true}, {"results", cv}}},
+      {"training_seconds",
+       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count()},
+  };
+  if (!o.out_dir.empty()) {
+    fs::create_directories(o.out_dir);
+    auto write_text = [](const fs::path& p, const std::string& s) {
+      std::ofstream out(p);
+      if (!out) throw Error(ErrorCode::OutputFailed, "cannot write", p.string());
+      out << s;
+    };
+    write_text(o.out_dir / "calcification.json", report.calcification_model);
+    write_text(o.out_dir / "cluster.json", report.cluster_model);
+    write_json_file(report.card, o.out_dir / "model-card.json");
+    write_text(o.out_dir / "cv-table.txt", report.table);
+  }
+  return report;
+}
+
+}  // namespace calcscope

@@ -1,0 +1,158 @@
+// Unit tests of the detection stages on small synthetic images made here (no phantom dependency).
+#include <cmath>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "calcscope/core/error.h"
+#include "calcscope/detect/breast.h"
+#include "calcscope/detect/calcifications.h"
+#include "calcscope/detect/clusters.h"
+#include "calcscope/detect/scoring.h"
+#include "detect/gbdt.h"
+
+using namespace calcscope;
+
+namespace {
+
+/// A half-disc "breast" (chest wall on the left or right) of radius 60 mm on a dark background,
+/// with mild noise and Gaussian bright spots of the given diameters at the given mm positions.
+Image synthetic_breast(double px, bool chest_left, const std::vector<std::array<double, 3>>& spots,
+                       unsigned seed = 1) {
+  const double w_mm = 80, h_mm = 140;
+  Image im(static_cast<int>(w_mm / px), static_cast<int>(h_mm / px), px, 0.05f);
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0.f, 0.01f);
+  const double cx_mm = chest_left ? 0 : w_mm, cy_mm = h_mm / 2, r_mm = 60;
+  for (int y = 0; y < im.height; ++y)
+    for (int x = 0; x < im.width; ++x) {
+      const double d = std::hypot(x * px - cx_mm, y * px - cy_mm);
+      float v = d < r_mm ? 0.45f + 0.1f * static_cast<float>(std::cos(y * px * 0.3)) : 0.05f;
+      for (const auto& s : spots) {
+        const double sig = s[2] / 2.355;  // FWHM = diameter
+        const double dd = std::hypot(x * px - s[0], y * px - s[1]);
+        v += 0.12f * static_cast<float>(std::exp(-dd * dd / (2 * sig * sig)));
+      }
+      im.at(x, y) = std::clamp(v + noise(rng), 0.f, 1.f);
+    }
+  im.info.view = "CC";
+  return im;
+}
+
+}  // namespace
+
+TEST(Breast, FindsHalfDiscChestWallAndNipple) {
+  for (bool left : {true, false}) {
+    const Image im = synthetic_breast(0.2, left, {});
+    const BreastRegion r = segment_breast(im);
+    EXPECT_EQ(r.chest_wall_side, left ? -1 : +1);
+    const double true_area = M_PI * 60 * 60 / 2;
+    // the whole silhouette within 10 %; the detection mask is smaller (skin band removed)
+    double breast_px = 0;
+    for (auto v : r.breast.pixels) breast_px += v != 0;
+    EXPECT_NEAR(breast_px * 0.04, true_area, 0.1 * true_area);
+    EXPECT_LT(r.area_mm2, breast_px * 0.04);
+    // nipple: farthest point from the chest wall, at mid height
+    EXPECT_NEAR(r.nipple.y * 0.2, 70, 5);
+    EXPECT_NEAR(r.nipple.x * 0.2, left ? 60 : 20, 4);
+    EXPECT_FALSE(r.skin_line.empty());
+  }
+}
+
+TEST(Breast, EmptyImageIsNotAMammogram) {
+  Image im(200, 200, 0.2, 0.0f);
+  try {
+    segment_breast(im);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::NotAMammogram);
+  }
+}
+
+TEST(Calcifications, SameSpotsFoundAtEveryPixelSize) {
+  // three specks (0.3, 0.5, 0.8 mm) at fixed mm positions inside the breast
+  const std::vector<std::array<double, 3>> spots = {{20, 50, 0.3}, {30, 80, 0.5}, {25, 100, 0.8}};
+  for (double px : {0.07, 0.1, 0.2}) {
+    const Image im = synthetic_breast(px, true, spots, 3);
+    const auto region = segment_breast(im);
+    const auto calcs = detect_calcifications(im, region);
+    for (const auto& s : spots) {
+      const Calcification* best = nullptr;
+      for (const auto& c : calcs)
+        if (std::hypot(c.x_mm - s[0], c.y_mm - s[1]) < 0.5 && (!best || c.cnr > best->cnr)) best = &c;
+      ASSERT_NE(best, nullptr) << "spot " << s[2] << " mm at " << px << " mm/px not found";
+      EXPECT_GT(best->cnr, 5.0);
+      EXPECT_NEAR(best->x, best->x_mm / px, 1e-6);
+      // measured size follows the physical size (within the resolution of the grid)
+      EXPECT_NEAR(best->diameter_mm, s[2], std::max(0.25, 1.5 * px)) << "at " << px;
+      EXPECT_EQ(best->features.size(), calcification_feature_names().size());
+    }
+    // and few false candidates on a smooth background with mild noise
+    int strong = 0;
+    for (const auto& c : calcs) strong += c.cnr > 8;
+    EXPECT_LE(strong, 6) << "at " << px;
+  }
+}
+
+TEST(Clusters, SingleLinkageWithMinimumCount) {
+  auto calc = [](int id, double x_mm, double y_mm) {
+    Calcification c;
+    c.id = id;
+    c.x_mm = x_mm;
+    c.y_mm = y_mm;
+    c.x = x_mm / 0.1;
+    c.y = y_mm / 0.1;
+    c.diameter_mm = 0.3;
+    c.score = 0.9;
+    return c;
+  };
+  // a chain of 4 (gaps 4 mm), a pair (too few), a far singleton, and one low-score member
+  std::vector<Calcification> cs = {calc(1, 10, 10), calc(2, 14, 10), calc(3, 18, 10), calc(4, 22, 10),
+                                   calc(5, 60, 60), calc(6, 63, 60), calc(7, 100, 100), calc(8, 26, 10)};
+  cs[7].score = 0.1;
+  ClusterParams p;  // 5 mm, >= 3
+  const auto k = find_clusters(cs, 0.1, p);
+  ASSERT_EQ(k.size(), 1u);
+  EXPECT_EQ(k[0].count, 4);
+  EXPECT_EQ(k[0].calcification_ids, (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_NEAR(k[0].x_mm, 16, 1e-9);
+  EXPECT_NEAR(k[0].extent_mm, 12, 1e-9);
+  EXPECT_NEAR(k[0].radius_mm, 6 + 0.15, 1e-9);
+  EXPECT_GE(k[0].outline.size(), 2u);
+  EXPECT_EQ(k[0].features.size(), cluster_feature_names().size());
+  // a shorter link breaks the chain
+  p.link_distance_mm = 3.5;
+  EXPECT_TRUE(find_clusters(cs, 0.1, p).empty());
+  // the pair becomes a cluster with min_count 2
+  p.link_distance_mm = 5;
+  p.min_count = 2;
+  EXPECT_EQ(find_clusters(cs, 0.1, p).size(), 2u);
+}
+
+TEST(Gbdt, EvaluatesXgboostJsonTrees) {
+  // one stump: feature 0 < 0.5 -> leaf -1, else +2; base_score 0.5 (margin 0)
+  const auto model = nlohmann::json::parse(R"({
+    "learner": {
+      "learner_model_param": {"base_score": "5E-1", "num_feature": "2"},
+      "objective": {"name": "binary:logistic"},
+      "gradient_booster": {"model": {"trees": [
+        {"left_children": [1, -1, -1], "right_children": [2, -1, -1], "split_indices": [0, 0, 0],
+         "split_conditions": [0.5, -1.0, 2.0], "default_left": [1, 0, 0]}]}}}})");
+  const GbdtModel m = GbdtModel::from_xgboost_json(model);
+  EXPECT_NEAR(m.predict({0.2, 0}), 1 / (1 + std::exp(1.0)), 1e-9);
+  EXPECT_NEAR(m.predict({0.7, 0}), 1 / (1 + std::exp(-2.0)), 1e-9);
+  EXPECT_NEAR(m.predict({NAN, 0}), 1 / (1 + std::exp(1.0)), 1e-9);  // missing goes left
+  EXPECT_THROW(GbdtModel::from_xgboost_json(nlohmann::json::parse(R"({"learner": {}})")), Error);
+}
+
+TEST(Scoring, DefaultModelsScoreInUnitInterval) {
+  const Image im = synthetic_breast(0.1, true, {{20, 50, 0.4}, {22, 52, 0.4}, {24, 50, 0.4}});
+  auto calcs = detect_calcifications(im, segment_breast(im));
+  score_calcifications(calcs, default_models());
+  ASSERT_FALSE(calcs.empty());
+  for (const auto& c : calcs) {
+    EXPECT_GE(c.score, 0.0);
+    EXPECT_LE(c.score, 1.0);
+  }
+  EXPECT_FALSE(models_description(default_models()).empty());
+}
