@@ -59,6 +59,14 @@ void write_image(const Phantom& ph, const fs::path& path, const PhantomOptions& 
   }
 }
 
+void write_truth(const Phantom& ph, const fs::path& path) {
+  if (!path.parent_path().empty()) {
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+  }
+  write_phantom_truth(ph, path);
+}
+
 void report(const Phantom& ph, const fs::path& image, const fs::path& truth) {
   std::cout << "wrote " << image.string() << " (" << ph.image.width << " x " << ph.image.height << " px, "
             << ph.image.pixel_size_mm << " mm, " << ph.image.info.laterality << " " << ph.image.info.view << "): "
@@ -113,7 +121,7 @@ void register_phantom(CLI::App& app, Runner& run) {
       if (o->prior.empty()) {
         const Phantom ph = make_phantom(o->spec);
         write_image(ph, out, *o, false);
-        write_phantom_truth(ph, truth);
+        write_truth(ph, truth);
         report(ph, out, truth);
         return 0;
       }
@@ -121,9 +129,9 @@ void register_phantom(CLI::App& app, Runner& run) {
       const fs::path prior_path = o->prior;
       const fs::path prior_truth = o->prior_truth.empty() ? truth_path_for(prior_path) : fs::path(o->prior_truth);
       write_image(current, out, *o, false);
-      write_phantom_truth(current, truth);
+      write_truth(current, truth);
       write_image(prior, prior_path, *o, true);
-      write_phantom_truth(prior, prior_truth);
+      write_truth(prior, prior_truth);
       report(current, out, truth);
       report(prior, prior_path, prior_truth);
       return 0;

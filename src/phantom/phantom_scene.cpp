@@ -329,7 +329,7 @@ class Builder {
         p.b = r * rng_.uniform(0.7, 1.0);
         p.angle = rng_.uniform(0, kPi);
         c.prims.push_back(p);
-        c.contrast = 0.55;
+        c.contrast = 1.0;  // faint by its spread-out profile alone
         break;
       }
       case Morphology::FinePleomorphic: {
@@ -374,9 +374,10 @@ class Builder {
         break;
       }
       case Morphology::CoarseHeterogeneous: {
-        const int n = rng_.integer(2, 4);
-        for (int k = 0; k < n; ++k) {
-          const double rr = r * rng_.uniform(0.45, 0.7), off = r - rr, th = rng_.uniform(0, 2 * kPi);
+        const int n = rng_.integer(3, 5);
+        for (int k = 0; k < n; ++k) {  // coalescing lumps
+          const double rr = r * rng_.uniform(0.55, 0.8), off = (r - rr) * rng_.uniform(0.5, 1.0),
+                       th = rng_.uniform(0, 2 * kPi);
           c.prims.push_back(blob(x + off * std::cos(th), y + off * std::sin(th), rr, rr * rng_.uniform(0.6, 1.0),
                                  rng_.uniform(0, kPi), 0.25));
         }
@@ -401,7 +402,7 @@ class Builder {
       }
       case Morphology::Rim:
       case Morphology::Skin: {
-        const double wall = m == Morphology::Rim ? rng_.uniform(0.12, 0.25) : r * rng_.uniform(0.35, 0.5);
+        const double wall = m == Morphology::Rim ? rng_.uniform(0.05, 0.12) : r * rng_.uniform(0.3, 0.45);
         Primitive p = blob(x, y, r, r * rng_.uniform(0.85, 1.0), rng_.uniform(0, kPi), 0.04);
         p.inner = std::clamp(1.0 - wall / r, 0.2, 0.92);
         c.prims.push_back(p);
@@ -598,7 +599,7 @@ double Primitive::path(double x, double y) const {
   const double c = std::cos(angle), s = std::sin(angle);
   const double u = ((x - cx) * c + (y - cy) * s) / a, v = (-(x - cx) * s + (y - cy) * c) / b;
   double q2 = u * u + v * v;
-  if (kind == Gaussian) return q2 > 9.0 ? 0.0 : height * 1.2 * std::sqrt(a * b) * std::exp(-2.0 * q2);
+  if (kind == Gaussian) return q2 > 9.0 ? 0.0 : height * 1.6 * std::sqrt(a * b) * std::exp(-q2);  // hazy
   if (irr_amp[0] + irr_amp[1] + irr_amp[2] > 0 && q2 > 1e-12) {
     const double th = std::atan2(v, u);
     double mod = 1.0;
