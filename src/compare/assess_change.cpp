@@ -1,10 +1,10 @@
 // Effect of the comparison with priors on the assessment (docs/compare.md, "Assessment").
 #include "calcscope/compare/assess_change.h"
 
-#include <array>
 #include <cmath>
 #include <cstdio>
 
+#include "calcscope/assess/assess.h"
 #include "calcscope/core/error.h"
 
 namespace calcscope {
@@ -25,11 +25,8 @@ std::string since(const std::string& date) { return date.empty() ? "the prior" :
 }  // namespace
 
 int category_rank(const std::string& c) {
-  static const std::array<const char*, 8> order{"1", "2", "3", "0", "4A", "4B", "4C", "5"};
-  for (std::size_t i = 0; i < order.size(); ++i)
-    if (c == order[i]) return static_cast<int>(i);
   if (c.empty()) return -1;
-  throw Error(ErrorCode::InvalidData, "unknown BI-RADS category '" + c + "'");
+  return category_info(c).severity;  // the one BI-RADS table (assess.h); throws for unknown categories
 }
 
 std::string worse_category(const std::string& a, const std::string& b) {
