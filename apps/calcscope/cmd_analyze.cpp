@@ -23,6 +23,7 @@ struct AnalyzeArgs {
   int jobs = 0;
   bool recursive = false;
   bool quiet = false;
+  bool whole_image = false;
 };
 }  // namespace
 
@@ -49,6 +50,8 @@ void register_analyze(CLI::App& app, Runner& run) {
   sub->add_option("-j,--jobs", a->jobs, "parallel workers (default: all cores)")->check(CLI::Range(0, 256));
   sub->add_flag("-r,--recursive", a->recursive, "descend into sub-directories");
   sub->add_flag("-q,--quiet", a->quiet, "no progress display or summary table");
+  sub->add_flag("--whole-image", a->whole_image,
+                "treat the whole image as breast tissue (patches and crops: no breast segmentation)");
   sub->callback([a, &run] {
     run = [a] {
       BatchOptions o;
@@ -57,6 +60,7 @@ void register_analyze(CLI::App& app, Runner& run) {
       o.overlay = a->overlay;
       o.jobs = a->jobs;
       o.recursive = a->recursive;
+      o.analyze.breast.whole_image = a->whole_image;
       o.reports = parse_report_request(a->reports);
       o.analyze.min_calcification_score = a->min_calcification_score >= 0 ? a->min_calcification_score : a->min_score;
       o.analyze.min_cluster_score = a->min_cluster_score >= 0 ? a->min_cluster_score : a->min_score;

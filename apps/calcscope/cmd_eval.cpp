@@ -1,4 +1,5 @@
 // `calcscope eval`: scores analysis outputs against ground truth (docs/evaluation.md).
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -18,6 +19,7 @@ struct EvalArgs {
   std::string output;
   std::string images;
   bool allow_missing = false;
+  std::string patches_positive, patches_negative;
   eval::EvalOptions options;
 };
 
@@ -28,7 +30,33 @@ void write_text(const std::string& text, const std::string& path) {
   if (!out) throw Error(ErrorCode::OutputFailed, "could not write the output file", path);
 }
 
+/// Patch mode: fraction of positive patches with at least one calcification in the analysis output
+/// (the file's own operating point) and of negative patches with none.
+int run_patch_eval(const EvalArgs& a) {
+  const auto pos = eval::read_results_dir(a.patches_positive);
+  const auto neg = eval::read_results_dir(a.patches_negative);
+  auto with_calc = [](const eval::ResultsDir& d) {
+    int n = 0;
+    for (const auto& [stem, r] : d.images) n += !r.calcifications.empty();
+    return n;
+  };
+  const int np = static_cast<int>(pos.images.size()), nn = static_cast<int>(neg.images.size());
+  if (np == 0 || nn == 0) throw Error(ErrorCode::InvalidData, "no analysis JSON files in the patch result directories");
+  const int tp = with_calc(pos), fp = with_calc(neg);
+  std::printf("patches with calcifications (positive): %d, detected in %d = %.3f\n", np, tp, double(tp) / np);
+  std::printf("patches without (negative):             %d, quiet in %d = %.3f\n", nn, nn - fp, double(nn - fp) / nn);
+  if (!a.output.empty()) {
+    nlohmann::json j = {{"schema_version", "1.0.0"}, {"kind", "calcscope-patch-eval"},
+                        {"positive", {{"patches", np}, {"detected", tp}, {"fraction", double(tp) / np}}},
+                        {"negative", {{"patches", nn}, {"quiet", nn - fp}, {"fraction", double(nn - fp) / nn}}}};
+    write_text(j.dump(2) + "\n", a.output);
+  }
+  return 0;
+}
+
 int run_eval(const EvalArgs& a) {
+  if (!a.patches_positive.empty() || !a.patches_negative.empty()) return run_patch_eval(a);
+  if (a.results.empty()) throw Error(ErrorCode::Usage, "--results DIR is required");
   if (a.mias_truth.empty() == a.phantom_truth.empty())
     throw Error(ErrorCode::Usage, "give exactly one of --mias-truth FILE or --phantom-truth DIR");
   const eval::TruthSet truth =
@@ -56,8 +84,11 @@ int run_eval(const EvalArgs& a) {
 void register_eval(CLI::App& app, Runner& run) {
   auto args = std::make_shared<EvalArgs>();
   auto* sub = app.add_subcommand("eval", "Score `calcscope analyze` outputs against ground truth (FROC, AUC)");
-  sub->add_option("--results", args->results, "Directory of <stem>.json files written by `calcscope analyze`")
-      ->required();
+  sub->add_option("--results", args->results, "Directory of <stem>.json files written by `calcscope analyze`");
+  sub->add_option("--patches-positive", args->patches_positive,
+                  "Patch mode: analysis outputs of patches that contain calcifications (e.g. INFN 1/)");
+  sub->add_option("--patches-negative", args->patches_negative,
+                  "Patch mode: analysis outputs of patches without calcifications (e.g. INFN 0/)");
   auto* mias = sub->add_option("--mias-truth", args->mias_truth, "MIAS truth.txt (REFNUM TISSUE CLASS SEVERITY X Y RADIUS)");
   auto* phantom = sub->add_option("--phantom-truth", args->phantom_truth,
                                   "Directory of <stem>.truth.json files written by `calcscope phantom`");

@@ -16,6 +16,8 @@ struct TrainArgs {
   int threads = 2;
   std::string out = "models";
   double infn_pixel_size = 0.1;
+  int min_count = -1;
+  double cluster_calc_score = -1;
 };
 }  // namespace
 
@@ -28,6 +30,9 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--phantoms", a->phantoms, "synthetic training images (seeds 500...)")->check(CLI::Range(0, 1000));
   sub->add_option("--folds", a->folds, "cross-validation folds")->check(CLI::Range(2, 20));
   sub->add_option("--threads", a->threads, "threads")->check(CLI::Range(1, 64));
+  sub->add_option("--min-count", a->min_count, "cluster rule: minimum members (default: ClusterParams)");
+  sub->add_option("--cluster-calc-score", a->cluster_calc_score,
+                  "cluster rule: minimum calcification score to be grouped (default: ClusterParams)");
   sub->add_option("--out", a->out, "where to write calcification.json, cluster.json, model-card.json");
   sub->callback([a, &run] {
     run = [a] {
@@ -39,6 +44,8 @@ void register_train(CLI::App& app, Runner& run) {
       o.folds = a->folds;
       o.threads = a->threads;
       o.out_dir = a->out;
+      if (a->min_count > 0) o.analyze.cluster.min_count = a->min_count;
+      if (a->cluster_calc_score >= 0) o.analyze.cluster.min_calcification_score = a->cluster_calc_score;
       const TrainReport r = train_models(o);
       std::cout << r.table;
       std::cout << "models written to " << o.out_dir.string() << "/ (rebuild to embed them)\n";

@@ -135,6 +135,16 @@ PectoralFit find_pectoral(const cv::Mat& work, const cv::Mat& breast, int chest_
 BreastRegion segment_breast(const Image& image, const BreastParams& params) {
   if (image.empty() || image.pixel_size_mm <= 0)
     throw Error(ErrorCode::InvalidImage, "empty image or unknown pixel size", image.info.source_path);
+  if (params.whole_image) {
+    BreastRegion region;
+    region.mask = Mask(image.width, image.height, 255);
+    region.breast = Mask(image.width, image.height, 255);
+    region.chest_wall_side = -1;
+    region.nipple = {image.width - 1.0, image.height / 2.0};
+    region.skin_line = {{0, 0}, {image.width - 1.0, 0}, {image.width - 1.0, image.height - 1.0}, {0, image.height - 1.0}};
+    region.area_mm2 = image.width_mm() * image.height_mm();
+    return region;
+  }
   const double scale = std::min(1.0, image.pixel_size_mm / params.work_pixel_mm);
   cv::Mat full = cvx::view(image);
   cv::Mat work;

@@ -1,0 +1,88 @@
+// Issue 2, Done-when 3: at the default operating point, every inserted cluster of >= 5
+// calcifications of >= 0.2 mm is found on 70 and 100 um phantoms, and a phantom without
+// calcifications gives at most one cluster. Runs the real CLI (phantom + analyze).
+#include <cmath>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "test_support.h"
+
+using calcscope::test::run_cli;
+using calcscope::test::TempDir;
+
+namespace {
+
+nlohmann::json load(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return nlohmann::json::parse(in);
+}
+
+struct Outcome {
+  int eligible = 0, found = 0, detected_clusters = 0;
+};
+
+Outcome run_phantom(const TempDir& dir, const std::string& name, const std::string& phantom_args) {
+  const auto img = dir / (name + ".dcm");
+  auto r = run_cli("phantom --output '" + img.string() + "' " + phantom_args);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = run_cli("analyze '" + img.string() + "' --output '" + (dir / "out").string() + "' -q");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const auto truth = load(dir / (name + ".truth.json"));
+  const auto result = load(dir / "out" / (name + ".json"));
+  const double px = result["image"]["pixel_size_mm"];
+  Outcome o;
+  o.detected_clusters = static_cast<int>(result["clusters"].size());
+  std::map<int, double> diameter;
+  for (const auto& c : truth["calcifications"]) diameter[c["id"]] = c["diameter_mm"];
+  for (const auto& t : truth["clusters"]) {
+    int big = 0;
+    for (int id : t["calcification_ids"]) big += diameter[id] >= 0.2;
+    if (big < 5) continue;
+    ++o.eligible;
+    const double r_mm = std::max<double>(t["radius_mm"], 5.0);
+    bool hit = false;
+    for (const auto& k : result["clusters"])
+      hit |= std::hypot(double(k["x"]) - double(t["x"]), double(k["y"]) - double(t["y"])) * px <= r_mm;
+    o.found += hit;
+    EXPECT_TRUE(hit) << name << ": truth cluster " << t["id"] << " (" << t["morphology"] << ", "
+                     << t["distribution"] << ", " << big << " calcifications >= 0.2 mm) not found";
+  }
+  return o;
+}
+
+}  // namespace
+
+TEST(PhantomDetection, InsertedClustersFoundAt70And100Micrometres) {
+  TempDir dir("calcscope-e2e-phantom");
+  int eligible = 0;
+  // seeds >= 1000 are never used for training (training phantoms use 500..)
+  for (const char* px : {"0.07", "0.1"}) {
+    for (int seed : {1101, 1102}) {
+      const std::string name = std::string("p") + (px[3] == '7' ? "70_" : "100_") + std::to_string(seed);
+      const auto o = run_phantom(
+          dir, name,
+          std::string("--seed ") + std::to_string(seed) + " --pixel-size " + px +
+              " --width-mm 120 --height-mm 150 --density 0.5"
+              " --cluster morphology=fine_pleomorphic,distribution=grouped,count=8,diameter=0.35,extent=8"
+              " --cluster morphology=punctate,distribution=grouped,count=6,diameter=0.3,extent=6"
+              " --cluster morphology=coarse_heterogeneous,distribution=linear,count=7,diameter=0.6,extent=12");
+      eligible += o.eligible;
+      EXPECT_GE(o.eligible, 2) << name;
+    }
+  }
+  EXPECT_GE(eligible, 8);
+}
+
+TEST(PhantomDetection, NoCalcificationsGiveAtMostOneCluster) {
+  TempDir dir("calcscope-e2e-phantom-empty");
+  for (const char* px : {"0.07", "0.1"}) {
+    const std::string name = std::string("empty_") + (px[3] == '7' ? "70" : "100");
+    const auto o = run_phantom(dir, name, std::string("--seed 1201 --pixel-size ") + px +
+                                              " --width-mm 120 --height-mm 150 --clusters 0 --benign 0");
+    EXPECT_EQ(o.eligible, 0);
+    EXPECT_LE(o.detected_clusters, 1) << name;
+  }
+}
