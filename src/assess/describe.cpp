@@ -88,6 +88,13 @@ nlohmann::json to_json(const GroupMeasurements& m) {
           {"track_gap_mm", m.track_gap_mm},
           {"track_offset_cv", m.track_offset_cv},
           {"track_balance", m.track_balance},
+          {"p75_diameter_mm", m.p75_diameter_mm},
+          {"irregular_fraction", m.irregular_fraction},
+          {"members_total", m.members_total},
+          {"spread_count", m.spread_count},
+          {"spread_extent_mm", m.spread_extent_mm},
+          {"spread_axis_ratio", m.spread_axis_ratio},
+          {"spread_nipple_angle_deg", m.spread_nipple_angle_deg},
           {"benign_type_fractions",
            {{"skin", m.skin_fraction},
             {"coarse_popcorn", m.coarse_fraction},
@@ -163,6 +170,15 @@ GroupMeasurements measure_group(const std::vector<const Calcification*>& members
   m.irregularity_std = stddev(irr);
   m.median_contrast = median(con);
   m.median_cnr = median(cnr);
+  {
+    std::vector<double> ds = d;
+    std::sort(ds.begin(), ds.end());
+    m.p75_diameter_mm = ds[static_cast<std::size_t>(std::floor(0.75 * static_cast<double>(ds.size() - 1) + 0.5))];
+    int irregular = 0;
+    for (const auto* c : members)
+      if (c->elongation >= p.irregular_min_elongation || c->irregularity >= p.irregular_min_irregularity) ++irregular;
+    m.irregular_fraction = irregular / static_cast<double>(members.size());
+  }
 
   // Benign-type shares.
   std::map<std::string, int> tc;
@@ -292,42 +308,90 @@ MorphologyWord classify_morphology(const GroupMeasurements& m, const DescribePar
     return {"amorphous", "",
             "tiny (median " + fmt(m.median_diameter_mm) + " mm) and faint (median contrast-to-noise " +
                 fmt(m.median_cnr, 1) + " < " + fmt(p.amorphous_max_cnr, 1) + ")"};
-  const double roundish = m.round_fraction + m.punctate_fraction;
-  if (roundish >= maj && m.size_cv < p.uniform_max_size_cv) {
-    const bool punct = m.punctate_fraction >= m.round_fraction;
-    return {"typically_benign", punct ? "punctate" : "round",
-            fmt(roundish * 100, 0) + " % of members are round and smooth with uniform size (cv " + fmt(m.size_cv) +
-                ", median " + fmt(m.median_diameter_mm) + " mm)"};
+  // Size and shape of the core. At 70-100 um the detector measures small irregular calcifications as
+  // nearly round, so "irregular" counts members that are elongated or have an irregular outline.
+  if (m.p75_diameter_mm >= p.large_min_p75_mm) {
+    if (m.irregular_fraction < p.coarse_min_irregular_fraction && m.median_diameter_mm >= p.round_min_median_mm)
+      return {"typically_benign", "round",
+              "smooth round members (" + fmt(m.irregular_fraction * 100, 0) + " % irregular) of median " +
+                  fmt(m.median_diameter_mm) + " mm"};
+    return {"coarse_heterogeneous", "",
+            "members of 0.5 mm and more (upper quartile " + fmt(m.p75_diameter_mm) + " mm, median " +
+                fmt(m.median_diameter_mm) + " mm), " + fmt(m.irregular_fraction * 100, 0) +
+                " % irregular or smaller than round ones"};
   }
-  if (m.median_diameter_mm >= p.coarse_het_min_mm && m.median_diameter_mm <= p.coarse_het_max_mm &&
-      m.mean_irregularity >= p.coarse_het_min_irregularity)
-    return {"coarse_heterogeneous", "",
-            "irregular (mean irregularity " + fmt(m.mean_irregularity) + ") members of median " +
-                fmt(m.median_diameter_mm) + " mm"};
-  if (m.median_diameter_mm < p.micro_max_mm &&
-      (m.size_cv >= p.pleomorphic_min_size_cv || m.irregularity_std >= p.pleomorphic_min_shape_spread))
+  if (m.irregular_fraction >= p.pleomorphic_min_irregular_fraction || m.size_cv >= p.pleomorphic_min_size_cv)
     return {"fine_pleomorphic", "",
-            "small (median " + fmt(m.median_diameter_mm) + " mm) members varying in size (cv " + fmt(m.size_cv) +
-                ") and shape (irregularity std " + fmt(m.irregularity_std) + ")"};
-  if (m.median_diameter_mm >= p.micro_max_mm)
-    return {"coarse_heterogeneous", "",
-            "members of median " + fmt(m.median_diameter_mm) + " mm that are neither round nor uniform"};
-  return {"fine_pleomorphic", "",
-          "small (median " + fmt(m.median_diameter_mm) + " mm) members that are not uniformly round"};
+            "small (median " + fmt(m.median_diameter_mm) + " mm) members varying in shape (" +
+                fmt(m.irregular_fraction * 100, 0) + " % irregular) or size (cv " + fmt(m.size_cv) + ")"};
+  return {"typically_benign", "punctate",
+          "small smooth members (median " + fmt(m.median_diameter_mm) + " mm, " +
+              fmt(m.irregular_fraction * 100, 0) + " % irregular, size cv " + fmt(m.size_cv) + ")"};
 }
 
 DistributionWord classify_distribution(const GroupMeasurements& m, const DescribeParams& p) {
-  if (m.extent_mm > p.segmental_min_extent_mm && m.nipple_axis_angle_deg >= 0 &&
-      m.nipple_axis_angle_deg <= p.segmental_max_angle_deg && m.widening >= p.segmental_min_widening)
-    return {"segmental", "extends " + fmt(m.extent_mm, 1) + " mm along an axis pointing to the nipple (" +
-                             fmt(m.nipple_axis_angle_deg, 0) + " deg off) and widens away from it (x" +
-                             fmt(m.widening, 1) + ")"};
+  const bool spread = m.spread_count > 0;
+  const double ext = spread ? m.spread_extent_mm : m.extent_mm;
+  const double ratio = spread ? m.spread_axis_ratio : m.axis_ratio;
+  const double angle = spread ? m.spread_nipple_angle_deg : m.nipple_axis_angle_deg;
+  const auto wide = [&]() -> DistributionWord {
+    if (angle >= 0 && angle <= p.segmental_max_angle_deg && ratio >= p.segmental_min_axis_ratio)
+      return {"segmental", "spreads over " + fmt(ext, 1) + " mm along an axis pointing to the nipple (" +
+                               fmt(angle, 0) + " deg off, axis ratio " + fmt(ratio, 1) + ")"};
+    return {"regional", "spreads over " + fmt(ext, 1) + " mm without following a duct towards the nipple (" +
+                            (angle >= 0 ? fmt(angle, 0) + " deg off, " : std::string()) + "axis ratio " +
+                            fmt(ratio, 1) + ")"};
+  };
+  if (ext > p.grouped_max_extent_mm) return wide();
   if (m.axis_ratio >= p.linear_min_axis_ratio)
     return {"linear", "members lie along a line (principal-axis ratio " + fmt(m.axis_ratio, 1) + " >= " +
                           fmt(p.linear_min_axis_ratio, 1) + ")"};
-  if (m.extent_mm > p.grouped_max_extent_mm)
-    return {"regional", "spread over " + fmt(m.extent_mm, 1) + " mm without following a duct"};
-  return {"grouped", "within " + fmt(m.extent_mm, 1) + " mm (<= " + fmt(p.grouped_max_extent_mm, 0) + " mm)"};
+  if (ext > p.grouped_max_spread_mm) return wide();
+  return {"grouped", "within " + fmt(ext, 1) + " mm (<= " + fmt(p.grouped_max_spread_mm, 0) + " mm)"};
+}
+
+std::vector<const Calcification*> core_members(std::vector<const Calcification*> members, const DescribeParams& p) {
+  const std::size_t n = members.size();
+  const std::size_t k = std::min(
+      n, std::max(static_cast<std::size_t>(std::max(0, p.core_min_members)),
+                  static_cast<std::size_t>(std::ceil(p.core_fraction * static_cast<double>(n)))));
+  if (k >= n || k == 0) return members;
+  std::stable_sort(members.begin(), members.end(),
+                   [](const Calcification* a, const Calcification* b) { return a->score > b->score; });
+  const double cut = members[k - 1]->score;
+  std::vector<const Calcification*> out;
+  for (const auto* c : members)
+    if (c->score >= cut) out.push_back(c);
+  return out;
+}
+
+std::vector<const Calcification*> spread_members(const std::vector<const Calcification*>& core,
+                                                 const std::vector<Calcification>& all, const DescribeParams& p) {
+  std::vector<const Calcification*> out = core;
+  if (core.empty()) return out;
+  double cx = 0, cy = 0;
+  for (const auto* c : core) cx += c->x_mm, cy += c->y_mm;
+  cx /= static_cast<double>(core.size());
+  cy /= static_cast<double>(core.size());
+  std::vector<const Calcification*> cand;
+  for (const auto& c : all) {
+    if (c.score < p.spread_min_score || c.diameter_mm < p.spread_min_diameter_mm) continue;
+    if (std::hypot(c.x_mm - cx, c.y_mm - cy) > p.spread_radius_mm) continue;
+    if (std::find(core.begin(), core.end(), &c) != core.end()) continue;
+    cand.push_back(&c);
+  }
+  std::vector<bool> used(cand.size(), false);
+  const double link2 = p.spread_link_mm * p.spread_link_mm;
+  for (std::size_t head = 0; head < out.size(); ++head)  // breadth-first single linkage
+    for (std::size_t i = 0; i < cand.size(); ++i) {
+      if (used[i]) continue;
+      const double dx = cand[i]->x_mm - out[head]->x_mm, dy = cand[i]->y_mm - out[head]->y_mm;
+      if (dx * dx + dy * dy <= link2) {
+        used[i] = true;
+        out.push_back(cand[i]);
+      }
+    }
+  return out;
 }
 
 bool is_diffuse(const std::vector<Cluster>& clusters, const BreastRegion& region, double pixel_size_mm,
@@ -419,7 +483,22 @@ ImageDescription describe_image(const Image& image, const AnalysisResult& result
       members.push_back(&result.calcifications[it->second]);
       types.push_back(out.calcifications[it->second].benign_type);
     }
-    const GroupMeasurements m = measure_group(members, types, &result.region, px, p);
+    // Morphology and the cluster's own geometry from the core; the distribution also from the spread.
+    const std::vector<const Calcification*> core = core_members(members, p);
+    std::vector<std::string> core_types;
+    for (const auto* c : core) core_types.push_back(types[static_cast<std::size_t>(
+        std::find(members.begin(), members.end(), c) - members.begin())]);
+    GroupMeasurements m = measure_group(core, core_types, &result.region, px, p);
+    m.members_total = static_cast<int>(members.size());
+    if (!core.empty()) {
+      const auto spread = spread_members(core, result.calcifications, p);
+      const GroupMeasurements sm =
+          measure_group(spread, std::vector<std::string>(spread.size()), &result.region, px, p);
+      m.spread_count = sm.count;
+      m.spread_extent_mm = sm.extent_mm;
+      m.spread_axis_ratio = sm.axis_ratio;
+      m.spread_nipple_angle_deg = sm.nipple_axis_angle_deg;
+    }
     ClusterDescription d;
     d.cluster_id = cl.id;
     const MorphologyWord mw = classify_morphology(m, p);

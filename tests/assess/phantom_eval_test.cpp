@@ -14,6 +14,8 @@
 #include <map>
 #include <set>
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "calcscope/assess/describe.h"
@@ -83,6 +85,91 @@ std::pair<int, int> seed_range() {
   return {std::stoi(s.substr(0, dash)), std::stoi(s.substr(dash + 1))};
 }
 
+// ---- optional cache of the analysis (CALCSCOPE_ASSESS_CACHE=dir) so the description rules can be tuned
+// without re-running detection. The cached result has no pixels (rim test skipped) and the breast mask
+// is reduced to its bounding box (all is_diffuse() uses).
+nlohmann::json pt(const PointPx& q) { return {q.x, q.y}; }
+PointPx pt(const nlohmann::json& j) { return {j[0].get<double>(), j[1].get<double>()}; }
+
+nlohmann::json cache_json(const AnalysisResult& r, const Phantom& ph) {
+  nlohmann::json j;
+  j["w"] = r.image_meta_only.width;
+  j["h"] = r.image_meta_only.height;
+  j["px"] = r.image_meta_only.pixel_size_mm;
+  j["lat"] = r.image_meta_only.info.laterality;
+  j["view"] = r.image_meta_only.info.view;
+  j["wall"] = r.region.chest_wall_side;
+  j["nipple"] = pt(r.region.nipple);
+  for (const auto& q : r.region.skin_line) j["skin"].push_back(pt(q));
+  const Mask& mk = r.region.breast;
+  int x0 = mk.width, y0 = mk.height, x1 = -1, y1 = -1;
+  for (int y = 0; y < mk.height; ++y)
+    for (int x = 0; x < mk.width; ++x)
+      if (mk.at(x, y)) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
+  j["bbox"] = {x0, y0, x1, y1, mk.width, mk.height};
+  for (const auto& c : r.calcifications)
+    j["calc"].push_back({c.id, c.x, c.y, c.x_mm, c.y_mm, c.diameter_mm, c.area_mm2, c.area_px, c.contrast, c.cnr,
+                         c.elongation, c.irregularity, c.eccentricity, c.orientation_deg, c.mean_intensity,
+                         c.dist_to_skin_mm, c.score, c.features});
+  for (const auto& c : r.clusters)
+    j["clus"].push_back({c.id, c.x, c.y, c.x_mm, c.y_mm, c.radius_mm, c.extent_mm, c.area_mm2, c.count,
+                         c.calcification_ids, c.mean_member_score, c.score});
+  for (const auto& t : ph.clusters)
+    j["truth"].push_back({t.x_mm, t.y_mm, t.radius_mm, to_string(t.morphology), to_string(t.distribution)});
+  for (const auto& t : ph.calcifications)
+    if (t.cluster_id) j["tcalc"].push_back({t.x_mm, t.y_mm, t.diameter_mm, t.length_mm});
+  if (!j.contains("calc")) j["calc"] = nlohmann::json::array();
+  if (!j.contains("clus")) j["clus"] = nlohmann::json::array();
+  return j;
+}
+
+void from_cache(const nlohmann::json& j, AnalysisResult& r, std::vector<PhantomCluster>& truth,
+                std::vector<PhantomCalcification>& tcalc) {
+  if (j.contains("tcalc"))
+    for (const auto& a : j["tcalc"]) {
+      PhantomCalcification t;
+      t.x_mm = a[0]; t.y_mm = a[1]; t.diameter_mm = a[2]; t.length_mm = a[3];
+      tcalc.push_back(t);
+    }
+  r.image_meta_only.width = j["w"];
+  r.image_meta_only.height = j["h"];
+  r.image_meta_only.pixel_size_mm = j["px"];
+  r.image_meta_only.info.laterality = j["lat"];
+  r.image_meta_only.info.view = j["view"];
+  r.region.chest_wall_side = j["wall"];
+  r.region.nipple = pt(j["nipple"]);
+  if (j.contains("skin"))
+    for (const auto& q : j["skin"]) r.region.skin_line.push_back(pt(q));
+  const auto& b = j["bbox"];
+  r.region.breast = Mask(b[4], b[5]);
+  if (b[2].get<int>() >= 0) {
+    r.region.breast.at(b[0], b[1]) = 1;
+    r.region.breast.at(b[2], b[3]) = 1;
+  }
+  for (const auto& a : j["calc"]) {
+    Calcification c;
+    c.id = a[0]; c.x = a[1]; c.y = a[2]; c.x_mm = a[3]; c.y_mm = a[4]; c.diameter_mm = a[5]; c.area_mm2 = a[6];
+    c.area_px = a[7]; c.contrast = a[8]; c.cnr = a[9]; c.elongation = a[10]; c.irregularity = a[11];
+    c.eccentricity = a[12]; c.orientation_deg = a[13]; c.mean_intensity = a[14]; c.dist_to_skin_mm = a[15];
+    c.score = a[16]; c.features = a[17].get<std::vector<double>>();
+    r.calcifications.push_back(c);
+  }
+  for (const auto& a : j["clus"]) {
+    Cluster c;
+    c.id = a[0]; c.x = a[1]; c.y = a[2]; c.x_mm = a[3]; c.y_mm = a[4]; c.radius_mm = a[5]; c.extent_mm = a[6];
+    c.area_mm2 = a[7]; c.count = a[8]; c.calcification_ids = a[9].get<std::vector<int>>();
+    c.mean_member_score = a[10]; c.score = a[11];
+    r.clusters.push_back(c);
+  }
+  for (const auto& a : j["truth"]) {
+    PhantomCluster t;
+    t.x_mm = a[0]; t.y_mm = a[1]; t.radius_mm = a[2];
+    t.morphology = parse_morphology(a[3]);
+    t.distribution = parse_distribution(a[4]);
+    truth.push_back(t);
+  }
+}
+
 /// Deterministic spec for the cluster k of a seed: morphology and a distribution it can have.
 PhantomClusterSpec cluster_for(int seed, int k) {
   PhantomClusterSpec c;
@@ -117,10 +204,30 @@ TEST(PhantomEvaluation, MorphologyAndDistributionConfusion) {
     spec.laterality = seed % 2 ? "L" : "R";
     spec.view = seed % 3 ? "CC" : "MLO";
     spec.clusters = {cluster_for(seed, 0), cluster_for(seed, 1)};
-    const Phantom ph = make_phantom(spec);
-    const AnalysisResult r = analyze(ph.image);
-    const ImageDescription d = describe_image(ph.image, r);
-    for (const auto& t : ph.clusters) {
+    AnalysisResult r;
+    std::vector<PhantomCluster> truth;
+    std::vector<PhantomCalcification> tcalc;
+    Image image;  // stays empty when the analysis comes from the cache
+    const char* cache_dir = std::getenv("CALCSCOPE_ASSESS_CACHE");
+    const std::filesystem::path cache_file =
+        cache_dir ? std::filesystem::path(cache_dir) / ("seed" + std::to_string(seed) + ".json") : "";
+    if (cache_dir && std::filesystem::exists(cache_file)) {
+      std::ifstream in(cache_file);
+      from_cache(nlohmann::json::parse(in), r, truth, tcalc);
+    } else {
+      const Phantom ph = make_phantom(spec);
+      r = analyze(ph.image);
+      truth = ph.clusters;
+      tcalc = ph.calcifications;
+      if (cache_dir) {
+        std::filesystem::create_directories(cache_dir);
+        std::ofstream(cache_file) << cache_json(r, ph).dump();
+      } else {
+        image = ph.image;
+      }
+    }
+    const ImageDescription d = describe_image(image, r);
+    for (const auto& t : truth) {
       ++truths;
       // The detected cluster with the most members inside the truth region (radius + 3 mm).
       const ClusterDescription* best = nullptr;
@@ -148,6 +255,22 @@ TEST(PhantomEvaluation, MorphologyAndDistributionConfusion) {
         std::cout << "seed " << seed << " truth " << tm << "/" << td << " -> "
                   << (best->morphology == "typically_benign" ? best->benign_type : best->morphology) << "/"
                   << best->distribution << " " << best->measurements.dump() << "\n";
+      if (const char* v = std::getenv("CALCSCOPE_ASSESS_VERBOSE"); v && std::string(v) == "2") {
+        // Every member: measurements and whether a true calcification lies within 0.5 mm.
+        const auto& cl = r.clusters[static_cast<std::size_t>(best - d.clusters.data())];
+        for (int id : cl.calcification_ids)
+          for (const auto& c : r.calcifications)
+            if (c.id == id) {
+              bool real = false;
+              for (const auto& tc : tcalc)
+                if (tc.cluster_id >= 0 && std::hypot(tc.x_mm - c.x_mm, tc.y_mm - c.y_mm) <= 0.5 + tc.length_mm / 2)
+                  real = true;
+              std::cout << "   " << (real ? "T" : "f") << std::setprecision(2) << std::fixed << " s=" << c.score
+                        << " d=" << c.diameter_mm << " e=" << c.elongation << " irr=" << c.irregularity
+                        << " cnr=" << c.cnr << " con=" << c.contrast << " or=" << c.orientation_deg
+                        << " x=" << c.x_mm << " y=" << c.y_mm << "\n";
+            }
+      }
     }
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

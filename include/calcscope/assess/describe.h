@@ -29,6 +29,12 @@ struct DescribeParams {
                                         ///< distance and the distance to region.skin_line)
   double rim_min_diameter_mm = 0.8;     ///< rim needs a visible centre (>= ~6 px at 70-100 um)
   double rim_min_centre_drop = 0.25;    ///< rim: ring minus centre >= this fraction of the contrast
+  // ---- which members describe a cluster ----
+  // Detected clusters also hold false members from the texture (fainter, lower scores): morphology and
+  // the cluster's own geometry are measured on its most confident members only, the "core": the
+  // ceil(core_fraction x n) best-scoring ones (at least core_min_members; ties at the cut are kept).
+  int core_min_members = 5;
+  double core_fraction = 0.6;
   // ---- cluster morphology ----
   double elongated_min_elongation = 2.5;     ///< a member counts as "elongated" (linear) above this
   double linear_max_width_mm = 0.5;          ///< fine linear: members thinner than this
@@ -42,17 +48,33 @@ struct DescribeParams {
   double amorphous_max_cnr = 5.0;            ///< ... and faint (median contrast-to-noise below this)
   double uniform_max_size_cv = 0.4;          ///< punctate/round cluster: sizes this uniform (std/mean) ...
   double benign_majority = 0.6;              ///< a cluster is "typically benign: X" when >= this share is X
+  double irregular_min_elongation = 1.7;     ///< a member counts as "irregular" when elongated above this ...
+  double irregular_min_irregularity = 0.15;  ///< ... or its outline is this irregular
+  double large_min_p75_mm = 0.47;            ///< upper-quartile diameter at least this: coarse heterogeneous or round
+  double round_min_median_mm = 0.545;        ///< round (typically benign): smooth members of median diameter >= this
+  double coarse_min_irregular_fraction = 0.1;///< large members: this share irregular -> coarse heterogeneous
+  double pleomorphic_min_irregular_fraction = 0.2; ///< small members: this share irregular -> fine pleomorphic
   // ---- vascular: two parallel tracks ----
   double vascular_min_axis_ratio = 3.0;      ///< members spread along a line ...
   double vascular_min_track_gap_mm = 1.0;    ///< ... on both sides of the axis, tracks this far apart or more
   double vascular_max_track_gap_mm = 4.0;
   double vascular_max_offset_cv = 0.45;      ///< |perpendicular offset| nearly constant (std/mean)
   // ---- distribution ----
-  double grouped_max_extent_mm = 20.0;       ///< grouped: extent <= 2 cm
-  double linear_min_axis_ratio = 3.0;        ///< linear: principal-axis ratio (sqrt of eigenvalue ratio)
-  double segmental_min_extent_mm = 20.0;     ///< segmental: > 2 cm ...
-  double segmental_max_angle_deg = 35.0;     ///< ... long axis pointing to the nipple within this angle ...
-  double segmental_min_widening = 1.3;       ///< ... and wider away from the nipple (far/near spread)
+  // A regional or segmental spread is cut into several small clusters by the detector's 5 mm link, so
+  // the distribution also looks at the "spread": the core grown by single linkage (spread_link_mm) over
+  // the image's confident calcifications (score >= spread_min_score, diameter >= spread_min_diameter_mm,
+  // within spread_radius_mm of the cluster centre), members of neighbouring clusters included.
+  double spread_link_mm = 8.0;
+  double spread_min_score = 0.9;
+  double spread_min_diameter_mm = 0.15;      ///< 1-3 pixel specks at 70 um are mostly noise
+  double spread_radius_mm = 30.0;
+  double grouped_max_extent_mm = 20.0;       ///< spread extent above this: regional or segmental
+  double grouped_max_spread_mm = 13.0;       ///< ... and above this too unless the core is linear
+  double linear_min_axis_ratio = 4.0;        ///< linear: principal-axis ratio of the core (sqrt of eigenvalue ratio)
+  double segmental_min_extent_mm = 20.0;     ///< (kept for callers; the spread rule above decides "wide")
+  double segmental_max_angle_deg = 20.0;     ///< segmental: spread's long axis pointing to the nipple within this ...
+  double segmental_min_axis_ratio = 1.5;     ///< ... and elongated (a triangle/duct tree, not a disc)
+  double segmental_min_widening = 1.3;       ///< (reported; a widening test was not reliable on detected spreads)
   int diffuse_min_clusters = 4;              ///< diffuse: at least this many clusters ...
   double diffuse_min_spread_fraction = 0.5;  ///< ... spread over this fraction of the breast's size
 };
@@ -77,6 +99,12 @@ struct GroupMeasurements {
   double track_gap_mm = 0;            ///< mean |perpendicular offset| x 2 (vascular tracks)
   double track_offset_cv = 0;         ///< std/mean of |perpendicular offset|
   double track_balance = 0;           ///< min(side count)/max(side count)
+  double p75_diameter_mm = 0;         ///< upper-quartile diameter
+  double irregular_fraction = 0;      ///< members elongated or with an irregular outline (see DescribeParams)
+  int members_total = 0;              ///< cluster members before the core was taken (0 = not recorded)
+  // Spread (second-level grouping, see DescribeParams); spread_count 0 = not measured (core used).
+  int spread_count = 0;
+  double spread_extent_mm = 0, spread_axis_ratio = 1, spread_nipple_angle_deg = -1;
   double skin_fraction = 0;           ///< share of members typed skin, coarse, rod-like, rim, round, punctate:
   double coarse_fraction = 0, rod_fraction = 0, rim_fraction = 0, round_fraction = 0, punctate_fraction = 0;
 };
@@ -98,6 +126,14 @@ GroupMeasurements measure_group(const std::vector<const Calcification*>& members
                                 const std::vector<std::string>& member_benign_types,
                                 const BreastRegion* region, double pixel_size_mm,
                                 const DescribeParams& p = {});
+
+/// The cluster's core: its most confident members (see DescribeParams::core_fraction).
+std::vector<const Calcification*> core_members(std::vector<const Calcification*> members, const DescribeParams& p = {});
+
+/// Second-level grouping: `core` grown over `all` (see DescribeParams::spread_link_mm); the result holds
+/// the core first.
+std::vector<const Calcification*> spread_members(const std::vector<const Calcification*>& core,
+                                                 const std::vector<Calcification>& all, const DescribeParams& p = {});
 
 /// Cluster morphology word (and benign type when "typically_benign") from the measurements.
 struct MorphologyWord {
