@@ -24,6 +24,7 @@ struct AnalyzeArgs {
   bool recursive = false;
   bool quiet = false;
   bool whole_image = false;
+  bool exam = false;
 };
 }  // namespace
 
@@ -50,6 +51,10 @@ void register_analyze(CLI::App& app, Runner& run) {
   sub->add_option("-j,--jobs", a->jobs, "parallel workers (default: all cores)")->check(CLI::Range(0, 256));
   sub->add_flag("-r,--recursive", a->recursive, "descend into sub-directories");
   sub->add_flag("-q,--quiet", a->quiet, "no progress display or summary table");
+  sub->add_flag("--exam", a->exam,
+                "exam mode: images of one study (Study Instance UID, or one directory for raster files) are "
+                "assessed together (CC-MLO correlation, per-breast and exam category); writes DIR/<study>.exam.json "
+                "and, with --report, DIR/<study>.report.html, .patient.html/.txt, .sr.dcm");
   sub->add_flag("--whole-image", a->whole_image,
                 "treat the whole image as breast tissue (patches and crops: no breast segmentation)");
   sub->callback([a, &run] {
@@ -76,6 +81,20 @@ void register_analyze(CLI::App& app, Runner& run) {
         if (tty && done == total) std::fprintf(stderr, "\r\033[K");
         std::fflush(stderr);
       };
+      if (a->exam) {
+        const auto exams = run_exams(inputs, o, progress);
+        int failed = 0, n = 0;
+        for (const auto& e : exams) {
+          std::printf("exam %s: %zu image(s), BI-RADS %s -> %s\n", e.study.c_str(), e.files.size(), e.category.c_str(),
+                      e.outputs.front().string().c_str());
+          for (const auto& f : e.files) {
+            ++n;
+            if (!f.ok) ++failed;
+          }
+        }
+        if (n == 0) return error_info(ErrorCode::Usage).exit_code;
+        return failed == 0 ? 0 : 1;
+      }
       const BatchSummary s = run_batch(inputs, o, progress);
       if (!a->quiet) {
         std::printf("%-32s %-7s %8s %8s %7s  %s\n", "file", "status", "calcs", "clusters", "sec", "output / error");

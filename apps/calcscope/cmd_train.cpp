@@ -18,6 +18,7 @@ struct TrainArgs {
   double infn_pixel_size = 0.1;
   int min_count = -1;
   double cluster_calc_score = -1;
+  double max_density = -1;
 };
 }  // namespace
 
@@ -33,6 +34,7 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--min-count", a->min_count, "cluster rule: minimum members (default: ClusterParams)");
   sub->add_option("--cluster-calc-score", a->cluster_calc_score,
                   "cluster rule: minimum calcification score to be grouped (default: ClusterParams)");
+  sub->add_option("--max-density", a->max_density, "cluster rule: grouped calcifications per cm^2 at most");
   sub->add_option("--out", a->out, "where to write calcification.json, cluster.json, model-card.json");
   sub->callback([a, &run] {
     run = [a] {
@@ -45,6 +47,7 @@ void register_train(CLI::App& app, Runner& run) {
       o.threads = a->threads;
       o.out_dir = a->out;
       if (a->min_count > 0) o.analyze.cluster.min_count = a->min_count;
+      if (a->max_density >= 0) o.analyze.cluster.max_density_per_cm2 = a->max_density;
       if (a->cluster_calc_score >= 0) o.analyze.cluster.min_calcification_score = a->cluster_calc_score;
       const TrainReport r = train_models(o);
       std::cout << r.table;

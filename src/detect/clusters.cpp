@@ -47,11 +47,20 @@ struct DisjointSet {
 }  // namespace
 
 std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, double pixel_size_mm,
-                                   const ClusterParams& p) {
+                                   const ClusterParams& p, double breast_area_mm2) {
   std::vector<int> eligible;
   for (int i = 0; i < static_cast<int>(calcs.size()); ++i)
     if (calcs[i].score >= p.min_calcification_score && calcs[i].diameter_mm <= p.max_diameter_mm)
       eligible.push_back(i);
+  if (breast_area_mm2 > 0 && p.max_density_per_cm2 > 0) {
+    const auto cap = static_cast<std::size_t>(std::max(3.0, p.max_density_per_cm2 * breast_area_mm2 / 100.0));
+    if (eligible.size() > cap) {
+      std::stable_sort(eligible.begin(), eligible.end(),
+                       [&](int a, int b) { return calcs[a].score > calcs[b].score; });
+      eligible.resize(cap);
+      std::sort(eligible.begin(), eligible.end());
+    }
+  }
   const int n = static_cast<int>(eligible.size());
   DisjointSet ds(n);
   // grid hashing by link distance

@@ -23,7 +23,7 @@ namespace {
 void quiet_dcmtk_logs() {
   static std::once_flag once;
   std::call_once(once, [] {
-    for (const char* name : {"dcmtk.dcmdata", "dcmtk.dcmjpeg", "dcmtk.dcmjpls", "dcmtk.dcmimgle"})
+    for (const char* name : {"dcmtk.dcmdata", "dcmtk.dcmjpeg", "dcmtk.dcmjpls", "dcmtk.dcmimgle", "dcmtk.dcmsr"})
       OFLog::getLogger(name).setLogLevel(OFLogger::FATAL_LOG_LEVEL);
   });
 }

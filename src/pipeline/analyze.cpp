@@ -60,9 +60,10 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                             {{"link_distance_mm", kp.link_distance_mm},
                              {"min_count", kp.min_count},
                              {"min_calcification_score", kp.min_calcification_score},
-                             {"max_diameter_mm", kp.max_diameter_mm}},
+                             {"max_diameter_mm", kp.max_diameter_mm},
+                             {"max_density_per_cm2", kp.max_density_per_cm2}},
                             [&] {
-                              auto k = find_clusters(calcs, image.pixel_size_mm, kp);
+                              auto k = find_clusters(calcs, image.pixel_size_mm, kp, r.region.area_mm2);
                               score_clusters(k, calcs, models);
                               return k;
                             });

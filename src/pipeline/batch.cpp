@@ -73,13 +73,11 @@ std::vector<std::string> unique_stems(const std::vector<fs::path>& files) {
   return out;
 }
 
-FileOutcome analyze_file(const fs::path& input, const std::string& stem, const BatchOptions& options) {
-  const auto t0 = std::chrono::steady_clock::now();
+FileOutcome write_outputs(const Image& image, const AnalysisResult& result, const fs::path& input,
+                          const std::string& stem, const BatchOptions& options) {
   FileOutcome out;
   out.input = input;
   out.stem = stem;
-  const Image image = read_image(input, options.read);
-  const AnalysisResult result = analyze(image, options.analyze);
   nlohmann::json j = analysis_to_json(result);
   const ReportRequest& rq = options.reports;
   // description + assessment fields; reports beside the JSON
@@ -99,6 +97,14 @@ FileOutcome analyze_file(const fs::path& input, const std::string& stem, const B
   out.calcifications = static_cast<int>(result.calcifications.size());
   out.clusters = static_cast<int>(result.clusters.size());
   out.warnings = image.info.warnings;
+  return out;
+}
+
+FileOutcome analyze_file(const fs::path& input, const std::string& stem, const BatchOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const Image image = read_image(input, options.read);
+  const AnalysisResult result = analyze(image, options.analyze);
+  FileOutcome out = write_outputs(image, result, input, stem, options);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }

@@ -109,6 +109,7 @@ struct TrainImage {
   std::vector<float> labels;   // per candidate: 1, 0, or -1 (left out)
   eval::TruthImage truth;
   bool use_for_clusters = true;
+  float positive_weight = 1.f;  // sources are balanced: each source's positives weigh the same in total
 };
 
 std::vector<float> label_candidates(const std::vector<Calcification>& cands, const eval::TruthImage& truth,
@@ -153,7 +154,7 @@ ClusterSet build_clusters(const TrainImage& im, const std::vector<double>& score
   std::vector<Calcification> c = im.candidates;
   for (std::size_t i = 0; i < c.size(); ++i) c[i].score = scores[i];
   ClusterSet s;
-  s.clusters = find_clusters(c, im.pixel_size_mm, ao.cluster);
+  s.clusters = find_clusters(c, im.pixel_size_mm, ao.cluster, im.breast_area_mm2);
   for (const auto& k : s.clusters) {
     eval::DetectedCluster d;
     d.x = k.x;
@@ -178,7 +179,7 @@ std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const st
     const std::size_t h = std::hash<std::string>{}(im.stem);
     for (std::size_t i = 0; i < im.candidates.size(); ++i) {
       if (im.labels[i] > 0.5f) {
-        out.push_back({im.candidates[i].features, 1.f, 1.f});
+        out.push_back({im.candidates[i].features, 1.f, im.positive_weight});
       } else if (im.labels[i] == 0.f) {
         const double u = static_cast<double>((h + i * 0x9E3779B97F4A7C15ull) % 1000003ull) / 1000003.0;
         if (u < keep) out.push_back({im.candidates[i].features, 0.f, static_cast<float>(1.0 / keep)});
@@ -417,15 +418,21 @@ TrainReport train_models(const TrainOptions& o) {
   TrainReport report;
   nlohmann::json cv = nlohmann::json::object();
   std::ostringstream table;
+  // the model card keeps the operating points, not the full curves
+  auto strip_curves = [](nlohmann::json j) {
+    for (const char* level : {"cluster_froc", "calcification_froc"})
+      if (j.contains(level) && j[level].is_object()) j[level].erase("curve");
+    return j;
+  };
   if (mias_images > 0) {
     const auto rep = eval::evaluate(cases_for("mias"), eval::TruthKind::Mias, eo);
-    cv["mias"] = eval::report_to_json(rep);
+    cv["mias"] = strip_curves(eval::report_to_json(rep));
     table << "== MIAS development split, " << F << "-fold patient-pair cross-validation (out-of-fold scores) ==\n"
           << eval::format_report(rep) << "\n";
   }
   if (o.phantoms > 0) {
     const auto rep = eval::evaluate(cases_for("phantom"), eval::TruthKind::Phantom, eo);
-    cv["phantom"] = eval::report_to_json(rep);
+    cv["phantom"] = strip_curves(eval::report_to_json(rep));
     table << "== training phantoms (70/100/200 um), " << F << "-fold cross-validation ==\n"
           << eval::format_report(rep) << "\n";
   }

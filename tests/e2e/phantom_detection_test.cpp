@@ -42,7 +42,7 @@ Outcome run_phantom(const TempDir& dir, const std::string& name, const std::stri
     for (int id : t["calcification_ids"]) big += diameter[id] >= 0.2;
     if (big < 5) continue;
     ++o.eligible;
-    const double r_mm = std::max<double>(t["radius_mm"], 5.0);
+    const double r_mm = std::max(t["radius_mm"].get<double>(), 5.0);
     bool hit = false;
     for (const auto& k : result["clusters"])
       hit |= std::hypot(double(k["x"]) - double(t["x"]), double(k["y"]) - double(t["y"])) * px <= r_mm;

@@ -15,6 +15,10 @@ struct ClusterParams {
   int min_count = 3;
   double min_calcification_score = 0.3;  ///< only calcifications at least this likely are grouped
   double max_diameter_mm = 2.0;          ///< macrocalcifications are not grouped into micro clusters
+  /// Only the best-scoring calcifications are grouped, at most this many per cm^2 of breast: random
+  /// false candidates then stay too sparse to chain into clusters (expected neighbours within the
+  /// 5 mm link: 0.785 * density).
+  double max_density_per_cm2 = 0.6;
 };
 
 struct Cluster {
@@ -35,7 +39,8 @@ struct Cluster {
 const std::vector<std::string>& cluster_feature_names();
 
 /// Groups calcifications (ids refer to Calcification::id). Scores are set by score_clusters().
+/// `breast_area_mm2` (> 0) enables the density cap of params.max_density_per_cm2.
 std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcifications, double pixel_size_mm,
-                                   const ClusterParams& params = {});
+                                   const ClusterParams& params = {}, double breast_area_mm2 = 0);
 
 }  // namespace calcscope

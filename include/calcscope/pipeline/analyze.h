@@ -12,8 +12,11 @@
 
 namespace calcscope {
 
-/// Recommended operating points (documented in docs/algorithms.md; chosen by cross-validation).
-inline constexpr double kDefaultCalcificationMinScore = 0.5;
+/// Recommended operating points (docs/algorithms.md), read off the training cross-validation
+/// (models/cv-table.txt): calcifications at ~1 false positive per cm^2 on the training phantoms;
+/// clusters at ~0.5 false clusters per image on the training phantoms (on MIAS film the same cut
+/// gives fewer false clusters and lower sensitivity). Use --min-score 0 for FROC curves.
+inline constexpr double kDefaultCalcificationMinScore = 0.85;
 inline constexpr double kDefaultClusterMinScore = 0.5;
 
 struct AnalyzeOptions {

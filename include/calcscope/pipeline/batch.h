@@ -62,7 +62,29 @@ using ProgressFn = std::function<void(const FileOutcome& done, int finished, int
 BatchSummary run_batch(const std::vector<std::filesystem::path>& inputs, const BatchOptions& options,
                        const ProgressFn& progress = {});
 
+/// Writes DIR/<stem>.json (with description and assessment), the overlay and requested reports.
+FileOutcome write_outputs(const Image& image, const AnalysisResult& result, const std::filesystem::path& input,
+                          const std::string& stem, const BatchOptions& options);
+
 /// Analyses one file and writes its outputs; throws Error on bad input.
 FileOutcome analyze_file(const std::filesystem::path& input, const std::string& stem, const BatchOptions& options);
+
+}  // namespace calcscope
+
+namespace calcscope {
+
+struct ExamOutcome {
+  std::string study;             ///< output name: Study Instance UID, else the inputs' directory name
+  std::vector<FileOutcome> files;
+  std::string category;          ///< exam-level BI-RADS category
+  std::vector<std::filesystem::path> outputs;
+};
+
+/// Exam mode: every input is analysed as in run_batch (per-image outputs are written too), then the
+/// images are grouped by Study Instance UID (raster inputs: one study per directory) and each study
+/// is assessed together (CC-MLO correlation, per-breast and exam category; category 0 when a view
+/// is missing or unreadable) and written as DIR/<study>.exam.json (+ requested reports).
+std::vector<ExamOutcome> run_exams(const std::vector<std::filesystem::path>& inputs, const BatchOptions& options,
+                                   const ProgressFn& progress = {});
 
 }  // namespace calcscope

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Reproduces the learned models (models/*.json) and their cross-validation table from ../shared/data.
+# Nested 5-fold cross-validation, MIAS patient pairs kept together; ~1-3 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${SHARED:-../shared}
+if [ ! -d "$SHARED/data/mias" ]; then echo "train: $SHARED/data/mias not found (set SHARED=...)"; exit 3; fi
+bash scripts/build.sh >/dev/null
+build/release/calcscope train --mias "$SHARED/data/mias" --phantoms 36 --folds 5 --threads "$(nproc)" --out models
+echo "train: rebuilding to embed the new models"
+bash scripts/build.sh >/dev/null
