@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared}
 if [ ! -d "$SHARED/data/mias" ]; then echo "train: $SHARED/data/mias not found (set SHARED=...)"; exit 3; fi
 bash scripts/build.sh >/dev/null
-build/release/calcscope train --mias "$SHARED/data/mias" --phantoms 36 --folds 5 --threads "$(nproc)" --out models
+build/release/calcscope train --mias "$SHARED/data/mias" --phantoms 240 --folds 5 --threads "$(nproc)" --out models
 echo "train: rebuilding to embed the new models"
 bash scripts/build.sh >/dev/null

@@ -11,7 +11,7 @@ namespace {
 struct TrainArgs {
   std::string mias = "../shared/data/mias";
   std::string infn;
-  int phantoms = 36;
+  int phantoms = 240;
   int folds = 5;
   int threads = 2;
   std::string out = "models";

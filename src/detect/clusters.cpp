@@ -53,7 +53,7 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
     if (calcs[i].score >= p.min_calcification_score && calcs[i].diameter_mm <= p.max_diameter_mm)
       eligible.push_back(i);
   if (breast_area_mm2 > 0 && p.max_density_per_cm2 > 0) {
-    const auto cap = static_cast<std::size_t>(std::max(3.0, p.max_density_per_cm2 * breast_area_mm2 / 100.0));
+    const auto cap = static_cast<std::size_t>(std::max(p.min_grouped, p.max_density_per_cm2 * breast_area_mm2 / 100.0));
     if (eligible.size() > cap) {
       std::stable_sort(eligible.begin(), eligible.end(),
                        [&](int a, int b) { return calcs[a].score > calcs[b].score; });

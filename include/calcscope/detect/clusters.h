@@ -19,6 +19,7 @@ struct ClusterParams {
   /// false candidates then stay too sparse to chain into clusters (expected neighbours within the
   /// 5 mm link: 0.785 * density).
   double max_density_per_cm2 = 0.6;
+  double min_grouped = 60;  ///< ... but never fewer than this many (small breasts, crops)
 };
 
 struct Cluster {

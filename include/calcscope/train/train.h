@@ -15,7 +15,7 @@ struct TrainOptions {
   std::filesystem::path mias_dir;   ///< ../shared/data/mias (PNG + truth.txt); empty = no MIAS
   std::filesystem::path infn_dir;   ///< ../shared/data/infn-patches (0/ and 1/); empty = not used
   double infn_pixel_size_mm = 0.1;  ///< assumed pixel size of the INFN patches (undocumented)
-  int phantoms = 36;                ///< synthetic training images (70, 100 and 200 um in turn)
+  int phantoms = 240;               ///< synthetic training images (70, 100 and 200 um in turn)
   std::uint64_t phantom_seed = 500; ///< first phantom seed (evaluation phantoms use seeds >= 1000)
   int folds = 5;                    ///< cross-validation folds (MIAS patient pairs kept together)
   int trees = 100;
