@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Accuracy of the committed models, with the project's own evaluation command:
+#   1. held-out 70 um phantoms (seeds 2000-2019, never used for training or tuning): clusters of
+#      microcalcifications (>= 5, morphologies cycling) plus scattered benign distractors;
+#   2. INFN patches (assumed 0.1 mm pixels): fraction of 1/ patches with a detection, 0/ without;
+#   3. mini-MIAS with the final models (IN-SAMPLE: the models were trained on these images; the
+#      honest MIAS figure is the cross-validation table in models/cv-table.txt).
+# Results go to docs/results/. Needs ../shared/data (SHARED=... to override).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=${SHARED:-../shared}
+OUT=docs/results
+WORK=${WORK:-/tmp/calcscope-eval}
+CS=build/release/calcscope
+bash scripts/build.sh >/dev/null
+mkdir -p "$OUT" "$WORK"
+
+echo "== held-out phantoms, 70 um"
+rm -rf "$WORK/ph70" && mkdir -p "$WORK/ph70"
+morph=(punctate fine_pleomorphic fine_linear_branching coarse_heterogeneous amorphous round)
+for i in $(seq 0 19); do
+  seed=$((2000 + i))
+  m1=${morph[$((i % 6))]}; m2=${morph[$(((i + 3) % 6))]}
+  d2=$([ $((i % 2)) -eq 0 ] && echo grouped || echo linear)
+  $CS phantom --output "$WORK/ph70/ph$seed.png" --seed $seed --pixel-size 0.07 --width-mm 180 --height-mm 230 \
+    --density 0.$((2 + i % 7)) --benign 5 \
+    --cluster "morphology=$m1,distribution=grouped,count=$((5 + i % 8))" \
+    --cluster "morphology=$m2,distribution=$d2,count=$((6 + i % 6))" >/dev/null
+done
+$CS analyze "$WORK/ph70" --pixel-size 0.07 --min-score 0 --output "$WORK/ph70/out" -q
+$CS eval --results "$WORK/ph70/out" --phantom-truth "$WORK/ph70" --output "$OUT/phantom70-heldout.json" \
+  | tee "$OUT/phantom70-heldout.txt"
+
+if [ -d "$SHARED/data/infn-patches" ]; then
+  echo "== INFN patches (assumed pixel size 0.1 mm, default operating point)"
+  for c in 0 1; do
+    $CS analyze "$SHARED/data/infn-patches/$c" --pixel-size 0.1 --whole-image --output "$WORK/infn/$c" -q || true
+  done
+  $CS eval --patches-positive "$WORK/infn/1" --patches-negative "$WORK/infn/0" --output "$OUT/infn.json" \
+    | tee "$OUT/infn.txt"
+fi
+
+if [ -d "$SHARED/data/mias" ]; then
+  echo "== mini-MIAS with the final models (in-sample, see models/cv-table.txt for cross-validation)"
+  $CS analyze "$SHARED"/data/mias/*.png --pixel-size 0.2 --min-score 0 --output "$WORK/mias" -q
+  $CS eval --results "$WORK/mias" --mias-truth "$SHARED/data/mias/truth.txt" --output "$OUT/mias-insample.json" \
+    | tee "$OUT/mias-insample.txt"
+fi
