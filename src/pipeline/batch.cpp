@@ -85,6 +85,14 @@ FileOutcome write_outputs(const Image& image, const AnalysisResult& result, cons
                              ? write_image_reports(image, result, rq, options.output_dir, stem)
                              : describe_and_assess(image, result);
   for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
+  // per-cluster BI-RADS words on the cluster entries themselves (added fields, schema-compatible)
+  if (j.contains("description") && j["description"].contains("clusters"))
+    for (const auto& d : j["description"]["clusters"])
+      for (auto& k : j["clusters"])
+        if (k["id"] == d.value("cluster_id", -1)) {
+          for (const char* f : {"morphology", "distribution", "category", "likelihood_of_malignancy"})
+            if (d.contains(f)) k[f] = d[f];
+        }
   const fs::path json_path = options.output_dir / (stem + ".json");
   write_json_file(j, json_path);
   out.outputs.push_back(json_path);

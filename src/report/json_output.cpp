@@ -10,8 +10,9 @@
 namespace calcscope {
 namespace {
 
-double r3(double v) { return std::round(v * 1000.0) / 1000.0; }
-double r4(double v) { return std::round(v * 10000.0) / 10000.0; }
+// Non-finite values would be written as null and break the contract: they are written as 0.
+double r3(double v) { return std::isfinite(v) ? std::round(v * 1000.0) / 1000.0 : 0.0; }
+double r4(double v) { return std::isfinite(v) ? std::round(v * 10000.0) / 10000.0 : 0.0; }
 
 nlohmann::json point(const PointPx& p, double px) {
   return {{"x", r3(p.x)}, {"y", r3(p.y)}, {"x_mm", r3(p.x * px)}, {"y_mm", r3(p.y * px)}};
@@ -51,9 +52,16 @@ nlohmann::json analysis_to_json(const AnalysisResult& r) {
     breast["pectoral_line"] = {point(reg.pectoral_top, px), point(reg.pectoral_bottom, px)};
   // skin line, decimated to about one point per 2 mm to keep the file small
   nlohmann::json skin = nlohmann::json::array();
-  const std::size_t every = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(2.0 / px)));
-  for (std::size_t i = 0; i < reg.skin_line.size(); i += every)
-    skin.push_back({r3(reg.skin_line[i].x), r3(reg.skin_line[i].y)});
+  // (by distance travelled: the contour's own spacing depends on the segmentation grid)
+  double since_last = 1e9;
+  for (std::size_t i = 0; i < reg.skin_line.size(); ++i) {
+    if (i > 0)
+      since_last += std::hypot(reg.skin_line[i].x - reg.skin_line[i - 1].x, reg.skin_line[i].y - reg.skin_line[i - 1].y) * px;
+    if (since_last >= 2.0) {
+      skin.push_back({r3(reg.skin_line[i].x), r3(reg.skin_line[i].y)});
+      since_last = 0;
+    }
+  }
   breast["skin_line"] = skin;
   j["breast"] = breast;
 
