@@ -28,6 +28,9 @@ const std::vector<std::string>& cluster_feature_names() {
       "mean_line_ratio",    //
       "mean_background",    //
       "pixel_size_mm",      //
+      "log_strong_count",   // log2(1 + members with score >= 0.9)
+      "strong_fraction",    // members with score >= 0.9 / members
+      "median_member_score",
   };
   return names;
 }
@@ -133,6 +136,7 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
     cl.area_mm2 = hull.size() >= 3 ? cv::contourArea(hull) * pixel_size_mm * pixel_size_mm : 0.0;
     std::vector<double> sorted = scores;
     std::sort(sorted.rbegin(), sorted.rend());
+    const double strong = static_cast<double>(std::count_if(scores.begin(), scores.end(), [](double v) { return v >= 0.9; }));
     cl.mean_member_score = std::accumulate(scores.begin(), scores.end(), 0.0) / cnt;
     const double top3 = (sorted[0] + sorted[std::min<std::size_t>(1, sorted.size() - 1)] +
                          sorted[std::min<std::size_t>(2, sorted.size() - 1)]) / 3.0;
@@ -155,7 +159,10 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
                    skin / cnt,
                    line / cnt,
                    bg / cnt,
-                   pixel_size_mm};
+                   pixel_size_mm,
+                   std::log2(1.0 + strong),
+                   strong / cnt,
+                   sorted[sorted.size() / 2]};
     clusters.push_back(std::move(cl));
   }
   std::sort(clusters.begin(), clusters.end(),

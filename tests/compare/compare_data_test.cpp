@@ -318,8 +318,11 @@ TEST(Mias, ClusterSmoothedAwayInThePriorIsNew) {
   for (const auto& ch : run.change.clusters) {
     std::printf("%s: %s cluster at (%.0f, %.0f) px (target at (%.0f, %.0f))\n", picked->ref.c_str(), ch.change.c_str(),
                 ch.current_px.x, ch.current_px.y, target.x, target.y);
-    if (ch.change != "resolved" && std::hypot(ch.current_px.x - target.x, ch.current_px.y - target.y) * 0.2 < 3) found = &ch;
-    else EXPECT_EQ(ch.change, "stable") << ch.reason;
+    const double d_mm = std::hypot(ch.current_px.x - target.x, ch.current_px.y - target.y) * 0.2;
+    if (ch.change != "resolved" && d_mm < 3) found = &ch;
+    // the smoothing blends over a rim around the edited disc, which can add or remove a speck
+    // there in the prior: only clusters away from the edit must be stable
+    else if (d_mm > target.radius_mm + 2.0 + 5.0) EXPECT_EQ(ch.change, "stable") << ch.reason;
   }
   ASSERT_NE(found, nullptr);
   EXPECT_EQ(found->change, "new") << found->reason;
