@@ -96,6 +96,35 @@ Image read_image(const std::filesystem::path& path, const ReadOptions& options) 
   }
 }
 
+/// Raster files carry no laterality or view: take them from the file name when it says so
+/// unambiguously ("LCC.png", "case7_R_MLO.tif", "left-cc.pgm"), with a warning naming the source.
+void infer_view_from_name(const std::filesystem::path& path, ImageInfo& info) {
+  std::string stem = path.stem().string();
+  std::transform(stem.begin(), stem.end(), stem.begin(), ::toupper);
+  std::vector<std::string> tokens;
+  std::string cur;
+  for (char ch : stem) {
+    if (std::isalnum(static_cast<unsigned char>(ch))) cur += ch;
+    else if (!cur.empty()) tokens.push_back(cur), cur.clear();
+  }
+  if (!cur.empty()) tokens.push_back(cur);
+  std::string lat, view;
+  for (const auto& t : tokens) {
+    for (const char* v : {"MLO", "CC"}) {
+      const std::string sv = v;
+      if (t == sv) view = sv;
+      else if (t.size() == sv.size() + 1 && t.substr(1) == sv && (t[0] == 'L' || t[0] == 'R')) lat = t.substr(0, 1), view = sv;
+    }
+    if (t == "L" || t == "LEFT") lat = "L";
+    if (t == "R" || t == "RIGHT") lat = "R";
+  }
+  if (!lat.empty() && info.laterality.empty()) info.laterality = lat;
+  if (!view.empty() && info.view.empty()) info.view = view;
+  if (!lat.empty() || !view.empty())
+    info.warnings.push_back("laterality/view taken from the file name: " + (lat.empty() ? "?" : lat) + " " +
+                            (view.empty() ? "?" : view));
+}
+
 Image read_raster(const std::filesystem::path& path, const ReadOptions& options) {
   const std::string name = display_name(path);
   io_detail::check_input_file(path);
@@ -211,6 +240,7 @@ Image read_raster(const std::filesystem::path& path, const ReadOptions& options)
   info.photometric = "MONOCHROME2";
   info.bits_stored = bits;
   info.pixel_size_source = "command line";
+  infer_view_from_name(path, info);
   return image;
 }
 
