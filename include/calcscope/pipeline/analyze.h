@@ -14,9 +14,9 @@ namespace calcscope {
 
 /// Recommended operating points (docs/algorithms.md), read off the training cross-validation
 /// (models/cv-table.txt): calcifications at ~1 false positive per cm^2 on the training phantoms;
-/// clusters at ~0.5 false clusters per image on the training phantoms (on MIAS film the same cut
+/// clusters at ~1 false cluster per image on the training phantoms (on MIAS film the same cut
 /// gives fewer false clusters and lower sensitivity). Use --min-score 0 for FROC curves.
-inline constexpr double kDefaultCalcificationMinScore = 0.85;
+inline constexpr double kDefaultCalcificationMinScore = 0.7;
 inline constexpr double kDefaultClusterMinScore = 0.5;
 
 struct AnalyzeOptions {
