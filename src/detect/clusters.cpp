@@ -47,6 +47,58 @@ struct DisjointSet {
   void unite(int a, int b) { parent[find(a)] = find(b); }
 };
 
+/// Single-linkage groups (indices into calcs) of `idx` with links of at most link_mm.
+std::vector<std::vector<int>> single_linkage(const std::vector<Calcification>& calcs, const std::vector<int>& idx,
+                                             double link_mm) {
+  const int n = static_cast<int>(idx.size());
+  DisjointSet ds(n);
+  const double cell = std::max(1e-3, link_mm);  // grid hashing by link distance
+  std::map<std::pair<int, int>, std::vector<int>> grid;
+  auto cell_of = [&](const Calcification& c) {
+    return std::pair<int, int>{static_cast<int>(std::floor(c.x_mm / cell)), static_cast<int>(std::floor(c.y_mm / cell))};
+  };
+  for (int k = 0; k < n; ++k) grid[cell_of(calcs[idx[k]])].push_back(k);
+  for (int k = 0; k < n; ++k) {
+    const auto& c = calcs[idx[k]];
+    const auto [gx, gy] = cell_of(c);
+    for (int dy = -1; dy <= 1; ++dy)
+      for (int dx = -1; dx <= 1; ++dx) {
+        auto it = grid.find({gx + dx, gy + dy});
+        if (it == grid.end()) continue;
+        for (int j : it->second) {
+          if (j <= k) continue;
+          const auto& o = calcs[idx[j]];
+          if (std::hypot(o.x_mm - c.x_mm, o.y_mm - c.y_mm) <= link_mm) ds.unite(k, j);
+        }
+      }
+  }
+  std::map<int, std::vector<int>> by_root;
+  for (int k = 0; k < n; ++k) by_root[ds.find(k)].push_back(idx[k]);
+  std::vector<std::vector<int>> out;
+  for (auto& [root, g] : by_root) out.push_back(std::move(g));
+  return out;
+}
+
+/// Chains longer than max_extent_mm are re-linked with a shorter link (x0.6) until they are compact
+/// or the link reaches 1.5 mm, so that a cluster is not swallowed by a chain of false candidates
+/// (its centre would move away from it).
+void split_long_groups(const std::vector<Calcification>& calcs, std::vector<std::vector<int>> groups,
+                       const ClusterParams& p, std::vector<std::vector<int>>& out, double link_mm = 0) {
+  if (link_mm <= 0) link_mm = p.link_distance_mm;
+  for (auto& g : groups) {
+    double extent = 0;
+    if (static_cast<int>(g.size()) >= p.min_count && p.max_extent_mm > 0)
+      for (std::size_t a = 0; a < g.size() && extent <= p.max_extent_mm; ++a)
+        for (std::size_t b = a + 1; b < g.size(); ++b)
+          extent = std::max(extent, std::hypot(calcs[g[a]].x_mm - calcs[g[b]].x_mm, calcs[g[a]].y_mm - calcs[g[b]].y_mm));
+    const double shorter = link_mm * 0.6;
+    if (extent > p.max_extent_mm && shorter >= 1.5)
+      split_long_groups(calcs, single_linkage(calcs, g, shorter), p, out, shorter);
+    else
+      out.push_back(std::move(g));
+  }
+}
+
 }  // namespace
 
 std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, double pixel_size_mm,
@@ -64,34 +116,11 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
       std::sort(eligible.begin(), eligible.end());
     }
   }
-  const int n = static_cast<int>(eligible.size());
-  DisjointSet ds(n);
-  // grid hashing by link distance
-  const double cell = std::max(1e-3, p.link_distance_mm);
-  std::map<std::pair<int, int>, std::vector<int>> grid;
-  for (int k = 0; k < n; ++k) {
-    const auto& c = calcs[eligible[k]];
-    grid[{static_cast<int>(std::floor(c.x_mm / cell)), static_cast<int>(std::floor(c.y_mm / cell))}].push_back(k);
-  }
-  for (int k = 0; k < n; ++k) {
-    const auto& c = calcs[eligible[k]];
-    const int gx = static_cast<int>(std::floor(c.x_mm / cell)), gy = static_cast<int>(std::floor(c.y_mm / cell));
-    for (int dy = -1; dy <= 1; ++dy)
-      for (int dx = -1; dx <= 1; ++dx) {
-        auto it = grid.find({gx + dx, gy + dy});
-        if (it == grid.end()) continue;
-        for (int j : it->second) {
-          if (j <= k) continue;
-          const auto& o = calcs[eligible[j]];
-          if (std::hypot(o.x_mm - c.x_mm, o.y_mm - c.y_mm) <= p.link_distance_mm) ds.unite(k, j);
-        }
-      }
-  }
-  std::map<int, std::vector<int>> groups;
-  for (int k = 0; k < n; ++k) groups[ds.find(k)].push_back(eligible[k]);
+  std::vector<std::vector<int>> groups;
+  split_long_groups(calcs, single_linkage(calcs, eligible, p.link_distance_mm), p, groups);
 
   std::vector<Cluster> clusters;
-  for (auto& [root, members] : groups) {
+  for (auto& members : groups) {
     if (static_cast<int>(members.size()) < p.min_count) continue;
     Cluster cl;
     cl.count = static_cast<int>(members.size());
