@@ -92,7 +92,10 @@ void register_analyze(CLI::App& app, Runner& run) {
             if (!f.ok) ++failed;
           }
         }
-        if (n == 0) return error_info(ErrorCode::Usage).exit_code;
+        if (n == 0) {
+          std::fprintf(stderr, "calcscope: error [usage]: no input files found in the given paths\n");
+          return error_info(ErrorCode::Usage).exit_code;
+        }
         return failed == 0 ? 0 : 1;
       }
       const BatchSummary s = run_batch(inputs, o, progress);
