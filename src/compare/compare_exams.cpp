@@ -26,7 +26,8 @@ CompareRun compare_exams(const ExamImage& current, const std::vector<ExamImage>&
   run.current = current;
   run.current.date = exam_date(current);
   run.report_min_cluster_score =
-      o.analyze.min_cluster_score >= 0 ? o.analyze.min_cluster_score : kDefaultClusterMinScore;
+      o.analyze.min_cluster_score >= 0 ? o.analyze.min_cluster_score
+                                       : default_cluster_min_score(current.image->pixel_size_mm);
   AnalyzeOptions keep_all = o.analyze;
   keep_all.min_cluster_score = 0;  // matching sees every cluster; the cut applies to what is reported
   // ... and the calcifications that count as evidence of an ungrouped cluster
@@ -117,7 +118,8 @@ DoubleReadingRun double_read(const Image& image, const std::string& file, const 
   DoubleReadingRun run;
   run.file = file;
   run.reader_file = reader_file;
-  run.cad_min_score = options.min_cluster_score >= 0 ? options.min_cluster_score : kDefaultClusterMinScore;
+  run.cad_min_score =
+      options.min_cluster_score >= 0 ? options.min_cluster_score : default_cluster_min_score(image.pixel_size_mm);
   AnalyzeOptions keep_all = options;
   keep_all.min_cluster_score = 0;  // sub-threshold clusters are reported beside reader-only findings
   run.analysis = analyze(image, keep_all);

@@ -34,7 +34,8 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
   r.models = models_description(models);
   r.min_calcification_score =
       options.min_calcification_score >= 0 ? options.min_calcification_score : kDefaultCalcificationMinScore;
-  r.min_cluster_score = options.min_cluster_score >= 0 ? options.min_cluster_score : kDefaultClusterMinScore;
+  r.min_cluster_score =
+      options.min_cluster_score >= 0 ? options.min_cluster_score : default_cluster_min_score(image.pixel_size_mm);
 
   const auto& bp = options.breast;
   r.region = run_stage(r.stages, "breast",
