@@ -109,7 +109,6 @@ struct TrainImage {
   std::vector<float> labels;   // per candidate: 1, 0, or -1 (left out)
   eval::TruthImage truth;
   bool use_for_clusters = true;
-  float positive_weight = 1.f;  // sources are balanced: each source's positives weigh the same in total
 };
 
 std::vector<float> label_candidates(const std::vector<Calcification>& cands, const eval::TruthImage& truth,
@@ -179,7 +178,7 @@ std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const st
     const std::size_t h = std::hash<std::string>{}(im.stem);
     for (std::size_t i = 0; i < im.candidates.size(); ++i) {
       if (im.labels[i] > 0.5f) {
-        out.push_back({im.candidates[i].features, 1.f, im.positive_weight});
+        out.push_back({im.candidates[i].features, 1.f, 1.f});
       } else if (im.labels[i] == 0.f) {
         const double u = static_cast<double>((h + i * 0x9E3779B97F4A7C15ull) % 1000003ull) / 1000003.0;
         if (u < keep) out.push_back({im.candidates[i].features, 0.f, static_cast<float>(1.0 / keep)});
