@@ -1,8 +1,12 @@
 // calcscope train: reproduces the learned models and their cross-validation table.
 #include <iostream>
 #include <memory>
+#include <tuple>
+#include <utility>
 
+#include "calcscope/train/describe_phantoms.h"
 #include "calcscope/train/train.h"
+#include "calcscope/core/error.h"
 #include "commands.h"
 
 namespace calcscope::cli {
@@ -19,7 +23,23 @@ struct TrainArgs {
   int min_count = -1;
   double cluster_calc_score = -1;
   double max_density = -1;
+  bool descriptors = false;
+  std::string seeds = "1-300";
+  std::string eval_seeds = "1000-1100";
+  std::string cache;
 };
+
+/// "A-B" or "A" -> {A, B}; "none" -> {0, -1}.
+std::pair<int, int> seed_range(const std::string& s) {
+  if (s == "none") return {0, -1};
+  try {
+    const auto dash = s.find('-');
+    if (dash == std::string::npos) return {std::stoi(s), std::stoi(s)};
+    return {std::stoi(s.substr(0, dash)), std::stoi(s.substr(dash + 1))};
+  } catch (const std::exception&) {
+    throw Error(ErrorCode::Usage, "seed range must look like 1-300, not '" + s + "'");
+  }
+}
 }  // namespace
 
 void register_train(CLI::App& app, Runner& run) {
@@ -35,9 +55,27 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--cluster-calc-score", a->cluster_calc_score,
                   "cluster rule: minimum calcification score to be grouped (default: ClusterParams)");
   sub->add_option("--max-density", a->max_density, "cluster rule: grouped calcifications per cm^2 at most");
+  sub->add_flag("--descriptors", a->descriptors,
+                "train the learned cluster descriptors (models/descriptor.json) on 70 um phantoms instead");
+  sub->add_option("--seeds", a->seeds, "--descriptors: training phantom seeds, e.g. 1-300");
+  sub->add_option("--eval-seeds", a->eval_seeds,
+                  "--descriptors: held-out seeds evaluated after training (disjoint; 'none' = skip)");
+  sub->add_option("--cache", a->cache, "--descriptors: directory caching each seed's analysis (optional)");
   sub->add_option("--out", a->out, "where to write calcification.json, cluster.json, model-card.json");
   sub->callback([a, &run] {
     run = [a] {
+      if (a->descriptors) {
+        DescriptorTrainOptions d;
+        std::tie(d.first_seed, d.last_seed) = seed_range(a->seeds);
+        std::tie(d.eval_first_seed, d.eval_last_seed) = seed_range(a->eval_seeds);
+        d.cache_dir = a->cache;
+        d.out_dir = a->out;
+        d.threads = a->threads;
+        const DescriptorTrainReport r = train_descriptors(d);
+        std::cout << r.text << "model written to " << (d.out_dir / "descriptor.json").string()
+                  << " (rebuild to embed it)\n";
+        return 0;
+      }
       TrainOptions o;
       o.mias_dir = a->mias;
       o.infn_dir = a->infn;

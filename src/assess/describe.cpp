@@ -89,6 +89,11 @@ nlohmann::json to_json(const GroupMeasurements& m) {
           {"track_offset_cv", m.track_offset_cv},
           {"track_balance", m.track_balance},
           {"p75_diameter_mm", m.p75_diameter_mm},
+          {"p25_diameter_mm", m.p25_diameter_mm},
+          {"max_diameter_mm", m.max_diameter_mm},
+          {"contrast_cv", m.contrast_cv},
+          {"core_mean_score", m.mean_score},
+          {"tiny_fraction", m.tiny_fraction},
           {"irregular_fraction", m.irregular_fraction},
           {"members_total", m.members_total},
           {"spread_count", m.spread_count},
@@ -174,6 +179,18 @@ GroupMeasurements measure_group(const std::vector<const Calcification*>& members
     std::vector<double> ds = d;
     std::sort(ds.begin(), ds.end());
     m.p75_diameter_mm = ds[static_cast<std::size_t>(std::floor(0.75 * static_cast<double>(ds.size() - 1) + 0.5))];
+    m.p25_diameter_mm = ds[static_cast<std::size_t>(std::floor(0.25 * static_cast<double>(ds.size() - 1) + 0.5))];
+    m.max_diameter_mm = ds.back();
+    int tiny = 0;
+    double score = 0;
+    for (const auto* c : members) {
+      if (c->diameter_mm < p.tiny_max_diameter_mm) ++tiny;
+      score += c->score;
+    }
+    m.tiny_fraction = tiny / static_cast<double>(members.size());
+    m.mean_score = score / static_cast<double>(members.size());
+    const double mc = mean(con);
+    m.contrast_cv = mc > 0 ? stddev(con) / mc : 0;
     int irregular = 0;
     for (const auto* c : members)
       if (c->elongation >= p.irregular_min_elongation || c->irregularity >= p.irregular_min_irregularity) ++irregular;
@@ -417,6 +434,48 @@ bool is_diffuse(const std::vector<Cluster>& clusters, const BreastRegion& region
   return spread >= p.diffuse_min_spread_fraction * diag_mm;
 }
 
+namespace {
+const char* const kTypicallyBenignByRule[] = {"skin", "coarse_popcorn", "rod_like", "rim", "vascular"};
+
+nlohmann::json rounded(const std::map<std::string, double>& probs) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : probs) j[k] = std::round(v * 1000) / 1000;
+  return j;
+}
+
+/// The learned words replace the rules' ones (which stay in rule_* fields); see DescribeParams.
+void apply_descriptor_model(const DescriptorModel& model, ClusterDescription& d, const MorphologyWord& mw,
+                            const DistributionWord& dw) {
+  d.measurements["rule_morphology"] = mw.morphology == "typically_benign" ? mw.benign_type : mw.morphology;
+  d.measurements["rule_distribution"] = dw.distribution;
+  const bool benign_by_rule =
+      std::find(std::begin(kTypicallyBenignByRule), std::end(kTypicallyBenignByRule), mw.benign_type) !=
+      std::end(kTypicallyBenignByRule);
+  if (!benign_by_rule) {
+    if (const auto v = model.morphology(d.measurements)) {
+      d.measurements["morphology_probabilities"] = rounded(v->probabilities);
+      d.measurements["morphology_source"] = "model";
+      const bool benign = v->word == "punctate" || v->word == "round";
+      d.morphology = benign ? "typically_benign" : v->word;
+      d.benign_type = benign ? v->word : "";
+      d.measurements["morphology_reason"] =
+          "learned model over the measurements: " + v->word + " (probability " + fmt(v->probability) +
+          "); the rules say " + d.measurements["rule_morphology"].get<std::string>() + ": " + mw.why;
+    }
+  } else {
+    d.measurements["morphology_source"] = "rules";
+  }
+  if (const auto v = model.distribution(d.measurements)) {
+    d.measurements["distribution_probabilities"] = rounded(v->probabilities);
+    d.measurements["distribution_source"] = "model";
+    d.distribution = v->word;
+    d.measurements["distribution_reason"] = "learned model over the measurements: " + v->word + " (probability " +
+                                            fmt(v->probability) + "); the rules say " + dw.distribution + ": " +
+                                            dw.why;
+  }
+}
+}  // namespace
+
 BreastPosition describe_position(double x_px, double y_px, const AnalysisResult& result) {
   BreastPosition pos;
   const auto& r = result.region;
@@ -463,6 +522,11 @@ ImageDescription describe_image(const Image& image, const AnalysisResult& result
     }
     return std::sqrt(best) * px;
   };
+  const DescriptorModel* model = nullptr;
+  if (p.use_descriptor_model) {
+    model = p.descriptor_model ? p.descriptor_model : DescriptorModel::embedded();
+    if (model && !(px >= model->min_pixel_size_mm() && px <= model->max_pixel_size_mm())) model = nullptr;
+  }
   std::map<int, std::size_t> index;  // calcification id -> position in result/out
   for (const auto& c : result.calcifications) {
     CalcificationDescription d;
@@ -490,6 +554,8 @@ ImageDescription describe_image(const Image& image, const AnalysisResult& result
         std::find(members.begin(), members.end(), c) - members.begin())]);
     GroupMeasurements m = measure_group(core, core_types, &result.region, px, p);
     m.members_total = static_cast<int>(members.size());
+    GroupMeasurements wide_spread;
+    int neighbours_15 = 0, neighbours_30 = 0;
     if (!core.empty()) {
       const auto spread = spread_members(core, result.calcifications, p);
       const GroupMeasurements sm =
@@ -498,6 +564,21 @@ ImageDescription describe_image(const Image& image, const AnalysisResult& result
       m.spread_extent_mm = sm.extent_mm;
       m.spread_axis_ratio = sm.axis_ratio;
       m.spread_nipple_angle_deg = sm.nipple_axis_angle_deg;
+      DescribeParams wide = p;
+      wide.spread_link_mm = p.wide_spread_link_mm;
+      const auto wspread = spread_members(core, result.calcifications, wide);
+      wide_spread = measure_group(wspread, std::vector<std::string>(wspread.size()), &result.region, px, p);
+      // Confident calcifications around the core's centre (image context of the cluster).
+      double cx = 0, cy = 0;
+      for (const auto* c : core) cx += c->x_mm, cy += c->y_mm;
+      cx /= static_cast<double>(core.size());
+      cy /= static_cast<double>(core.size());
+      for (const auto& c : result.calcifications) {
+        if (c.score < p.spread_min_score || c.diameter_mm < p.spread_min_diameter_mm) continue;
+        const double dist = std::hypot(c.x_mm - cx, c.y_mm - cy);
+        neighbours_15 += dist <= 15.0;
+        neighbours_30 += dist <= 30.0;
+      }
     }
     ClusterDescription d;
     d.cluster_id = cl.id;
@@ -511,8 +592,16 @@ ImageDescription describe_image(const Image& image, const AnalysisResult& result
     d.measurements["cluster_extent_mm"] = cl.extent_mm;
     d.measurements["cluster_area_mm2"] = cl.area_mm2;
     d.measurements["cluster_score"] = cl.score;
+    d.measurements["wide_spread_count"] = wide_spread.count;
+    d.measurements["wide_spread_extent_mm"] = wide_spread.extent_mm;
+    d.measurements["wide_spread_axis_ratio"] = wide_spread.axis_ratio;
+    d.measurements["wide_spread_nipple_angle_deg"] = wide_spread.nipple_axis_angle_deg;
+    d.measurements["wide_spread_widening"] = wide_spread.widening;
+    d.measurements["neighbours_15mm"] = neighbours_15;
+    d.measurements["neighbours_30mm"] = neighbours_30;
     d.measurements["morphology_reason"] = mw.why;
     d.measurements["distribution_reason"] = dw.why;
+    if (model) apply_descriptor_model(*model, d, mw, dw);
     d.confidence = cl.score;
     d.position = describe_position(cl.x, cl.y, result).text;
     if (mw.benign_type == "vascular")

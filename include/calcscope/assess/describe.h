@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calcscope/assess/assessment.h"
+#include "calcscope/assess/descriptor_model.h"
 #include "calcscope/core/image.h"
 #include "calcscope/pipeline/analyze.h"
 
@@ -77,6 +78,16 @@ struct DescribeParams {
   double segmental_min_widening = 1.3;       ///< (reported; a widening test was not reliable on detected spreads)
   int diffuse_min_clusters = 4;              ///< diffuse: at least this many clusters ...
   double diffuse_min_spread_fraction = 0.5;  ///< ... spread over this fraction of the breast's size
+  // ---- inputs of the learned descriptors (measured and reported whether or not a model is used) ----
+  double wide_spread_link_mm = 12.0;         ///< a second, looser spread ("wide_spread_*" measurements)
+  double tiny_max_diameter_mm = 0.15;        ///< tiny_fraction: core members below this (1-2 pixel specks at 70 um)
+  // ---- learned descriptors (assess/descriptor_model.h) ----
+  /// Let the learned model choose the morphology (among the six cluster words) and the distribution
+  /// (grouped/linear/segmental/regional) when the image's pixel size lies in the model's training
+  /// range; the rules' words stay in `rule_morphology` / `rule_distribution`. Rules decide otherwise,
+  /// and always for the typically benign types skin, coarse popcorn, rod-like, rim and vascular.
+  bool use_descriptor_model = true;
+  const DescriptorModel* descriptor_model = nullptr;  ///< nullptr = DescriptorModel::embedded()
 };
 
 /// Quantities measured on a group of calcifications, all in mm or dimensionless.
@@ -100,6 +111,10 @@ struct GroupMeasurements {
   double track_offset_cv = 0;         ///< std/mean of |perpendicular offset|
   double track_balance = 0;           ///< min(side count)/max(side count)
   double p75_diameter_mm = 0;         ///< upper-quartile diameter
+  double p25_diameter_mm = 0, max_diameter_mm = 0;
+  double contrast_cv = 0;             ///< std/mean of member contrast
+  double mean_score = 0;              ///< mean detector score of the members
+  double tiny_fraction = 0;           ///< members smaller than DescribeParams::tiny_max_diameter_mm
   double irregular_fraction = 0;      ///< members elongated or with an irregular outline (see DescribeParams)
   int members_total = 0;              ///< cluster members before the core was taken (0 = not recorded)
   // Spread (second-level grouping, see DescribeParams); spread_count 0 = not measured (core used).
