@@ -104,31 +104,6 @@ std::string format_ymd(const std::chrono::year_month_day& d) {
   return buf;
 }
 
-/// Calcifications of `f` (score >= the evidence cut) whose position, mapped by `to_current_mm`,
-/// lies within `radius_mm` of `centre_mm`: positions (current mm), centre and extent.
-struct Evidence {
-  std::vector<PointPx> positions_mm;
-  PointPx centre_mm, centre_px;  ///< centre_px in f's own pixels
-  double extent_mm = 0;
-};
-template <class Map>
-Evidence evidence_near(const ExamFindings& f, PointPx centre_mm, double radius_mm, double min_score, Map to_current_mm) {
-  Evidence e;
-  for (const auto& c : f.calcifications) {
-    if (c.score < min_score) continue;
-    const PointPx q = to_current_mm({c.x, c.y});
-    if (dist(q, centre_mm) > radius_mm) continue;
-    e.positions_mm.push_back(q);
-    e.centre_mm.x += q.x, e.centre_mm.y += q.y;
-    e.centre_px.x += c.x, e.centre_px.y += c.y;
-  }
-  const double n = static_cast<double>(e.positions_mm.size());
-  if (n > 0) e.centre_mm = {e.centre_mm.x / n, e.centre_mm.y / n}, e.centre_px = {e.centre_px.x / n, e.centre_px.y / n};
-  for (const auto& a : e.positions_mm)
-    for (const auto& b : e.positions_mm) e.extent_mm = std::max(e.extent_mm, dist(a, b));
-  return e;
-}
-
 }  // namespace
 
 // ---- dates -----------------------------------------------------------------------------------
@@ -180,22 +155,269 @@ ExamFindings findings_from(const AnalysisResult& result, const std::string& file
 std::string classify_change(int count_now, int count_then, double extent_now_mm, double extent_then_mm,
                             const ChangeParams& p, std::string* reason) {
   const int dc = count_now - count_then;
-  const double count_tol = std::max({static_cast<double>(p.count_change_min), p.count_change_fraction * count_then,
+  const double count_tol = std::max({static_cast<double>(p.count_change_min),
+                                     p.count_change_fraction * std::max(count_now, count_then),
                                      p.count_change_sigmas * std::sqrt(static_cast<double>(count_now + count_then))});
   const double de = extent_now_mm - extent_then_mm;
   const double extent_tol = std::max(p.extent_change_min_mm, p.extent_change_fraction * extent_then_mm);
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%d calcifications now, %d then (change counts from %.0f); extent %.1f mm now, %.1f mm then (change counts from %.1f mm)",
-                count_now, count_then, std::ceil(count_tol - 1e-9), extent_now_mm, extent_then_mm, extent_tol);
+  if (p.extent_change_min_mm > 0)
+    std::snprintf(buf, sizeof buf, "%d calcifications now, %d then (change counts from %.0f); extent %.1f mm now, %.1f mm then (change counts from %.1f mm)",
+                  count_now, count_then, std::ceil(count_tol - 1e-9), extent_now_mm, extent_then_mm, extent_tol);
+  else
+    std::snprintf(buf, sizeof buf, "%d calcifications now, %d then (change counts from %.0f); extent %.1f mm now, %.1f mm then",
+                  count_now, count_then, std::ceil(count_tol - 1e-9), extent_now_mm, extent_then_mm);
   if (reason) *reason = buf;
   if (dc >= count_tol - 1e-9) return "increased";
   if (-dc >= count_tol - 1e-9) return "decreased";
-  if (de >= extent_tol && dc >= 0) return "increased";
-  if (-de >= extent_tol && dc <= 0) return "decreased";
+  if (p.extent_change_min_mm > 0 && de >= extent_tol && dc >= 0) return "increased";
+  if (p.extent_change_min_mm > 0 && -de >= extent_tol && dc <= 0) return "decreased";
   return "stable";
 }
 
 // ---- comparison ------------------------------------------------------------------------------
+//
+// Per prior, the reportable clusters of both exams are grouped: a current and a prior cluster
+// whose regions coincide (after registration) are linked, and each connected group is one finding.
+// A cluster the detector split in two in one exam, or two it merged, thus stays one finding, and
+// the label compares the member counts summed over the group: grouping noise moves members between
+// clusters of a group but hardly changes the sum. A group with clusters in one exam only is new
+// (or resolved) unless the other exam shows the calcifications anyway (members of clusters below
+// the reporting cut, or confident calcifications in the same region).
+
+namespace {
+
+struct Finding {
+  std::vector<std::size_t> now, then;  // reportable clusters of the current exam / of the prior
+  int count_now = 0, count_then = 0;   // member counts summed over the group (or the evidence)
+  double extent_now_mm = 0, extent_then_mm = 0;
+  int region_now = -1, region_then = -1;
+  std::vector<std::size_t> weak_now, weak_then;  // linked clusters below the reporting cut
+  std::string change, reason;
+};
+
+struct Union {
+  std::vector<std::size_t> parent;
+  explicit Union(std::size_t n) : parent(n) { std::iota(parent.begin(), parent.end(), std::size_t{0}); }
+  std::size_t find(std::size_t i) { return parent[i] == i ? i : parent[i] = find(parent[i]); }
+  void join(std::size_t a, std::size_t b) { parent[find(a)] = find(b); }
+};
+
+double extent_of(const std::vector<PointPx>& pts) {
+  double e = 0;
+  for (std::size_t a = 0; a < pts.size(); ++a)
+    for (std::size_t b = a + 1; b < pts.size(); ++b) e = std::max(e, dist(pts[a], pts[b]));
+  return e;
+}
+
+/// One prior against the current exam: clusters in current mm, groups, labels.
+class PriorComparison {
+ public:
+  PriorComparison(const ExamFindings& current, const PriorExam& prior, const ChangeParams& p)
+      : cur_(current), pr_(prior), p_(p) {
+    const double pc = current.pixel_size_mm;
+    for (const auto& c : current.clusters) now_centres_.push_back({c.x * pc, c.y * pc});
+    for (const auto& c : prior.findings.clusters) then_centres_.push_back(to_current_mm({c.x, c.y}));
+    build();
+  }
+
+  /// Prior cluster positions in current mm.
+  PointPx mapped_centre(std::size_t j) const { return then_centres_[j]; }
+  PointPx to_current_mm(PointPx prior_px) const { return prior_px_to_current_mm(pr_, prior_px); }
+  const std::vector<Finding>& findings() const { return findings_; }
+  /// The group of current cluster i (-1 when it is below the cut and in no group).
+  int finding_of_current(std::size_t i) const { return now_group_[i]; }
+  /// The prior cluster of the group closest to current cluster i (-1 = none).
+  int closest_prior(std::size_t i) const {
+    const int g = now_group_[i];
+    if (g < 0) return -1;
+    int best = -1;
+    double best_d = 1e18;
+    const auto& f = findings_[static_cast<std::size_t>(g)];
+    for (auto list : {&f.then, &f.weak_then})
+      for (std::size_t j : *list) {
+        const double d = dist(now_centres_[i], then_centres_[j]);
+        if (d < best_d) best_d = d, best = static_cast<int>(j);
+      }
+    return best;
+  }
+  /// Mapped prior member positions of a group, and the residual offset (now centre - then centre).
+  std::vector<PointPx> then_members_mm(const Finding& f) const {
+    std::vector<PointPx> out;
+    for (auto list : {&f.then, &f.weak_then})
+      for (std::size_t j : *list)
+        for (int id : pr_.findings.clusters[j].calcification_ids)
+          if (const auto* c = find_calcification(pr_.findings, id)) out.push_back(to_current_mm({c->x, c->y}));
+    return out;
+  }
+  std::vector<PointPx> now_members_mm(const Finding& f) const {
+    std::vector<PointPx> out;
+    for (auto list : {&f.now, &f.weak_now})
+      for (std::size_t i : *list) {
+        const auto m = member_positions_mm(cur_, cur_.clusters[i]);
+        out.insert(out.end(), m.begin(), m.end());
+      }
+    return out;
+  }
+  /// Circles (current mm) covering a group's clusters of both exams.
+  std::vector<std::pair<PointPx, double>> circles(const Finding& f) const {
+    std::vector<std::pair<PointPx, double>> out;
+    const double s = pr_.registration.transform.scale;
+    for (std::size_t i : f.now) out.push_back({now_centres_[i], cur_.clusters[i].radius_mm + p_.calcification_match_mm});
+    for (std::size_t j : f.then)
+      out.push_back({then_centres_[j], pr_.findings.clusters[j].radius_mm * s + p_.calcification_match_mm});
+    return out;
+  }
+
+ private:
+  bool linked(PointPx a, double ra_mm, PointPx b, double rb_mm) const {
+    return dist(a, b) <= std::max(p_.match_distance_mm, std::max(ra_mm, rb_mm) + p_.match_margin_mm);
+  }
+
+  /// Confident calcifications of `f` (mapped by `map`) inside any of the circles.
+  template <class Map>
+  int region_count(const ExamFindings& f, const std::vector<std::pair<PointPx, double>>& circ, Map map) const {
+    int n = 0;
+    for (const auto& c : f.calcifications) {
+      if (c.score < p_.confident_calcification_score) continue;
+      const PointPx q = map(PointPx{c.x, c.y});
+      for (const auto& [centre, r] : circ)
+        if (dist(q, centre) <= r) {
+          ++n;
+          break;
+        }
+    }
+    return n;
+  }
+
+  void build() {
+    const std::size_t nn = cur_.clusters.size(), nt = pr_.findings.clusters.size();
+    const double s = pr_.registration.transform.scale;
+    std::vector<bool> rep_now(nn), rep_then(nt);
+    for (std::size_t i = 0; i < nn; ++i) rep_now[i] = reportable(cur_.clusters[i], p_);
+    for (std::size_t j = 0; j < nt; ++j) rep_then[j] = reportable(pr_.findings.clusters[j], p_);
+    // groups of reportable clusters: nodes 0..nn-1 current, nn.. prior
+    Union u(nn + nt);
+    for (std::size_t i = 0; i < nn; ++i)
+      for (std::size_t j = 0; j < nt; ++j)
+        if (rep_now[i] && rep_then[j] &&
+            linked(now_centres_[i], cur_.clusters[i].radius_mm, then_centres_[j], pr_.findings.clusters[j].radius_mm * s))
+          u.join(i, nn + j);
+    std::map<std::size_t, std::size_t> group_index;
+    now_group_.assign(nn, -1);
+    for (std::size_t n = 0; n < nn + nt; ++n) {
+      const bool is_now = n < nn;
+      if (is_now ? !rep_now[n] : !rep_then[n - nn]) continue;
+      const std::size_t root = u.find(n);
+      auto it = group_index.find(root);
+      if (it == group_index.end()) {
+        it = group_index.emplace(root, findings_.size()).first;
+        findings_.emplace_back();
+      }
+      Finding& f = findings_[it->second];
+      if (is_now) {
+        f.now.push_back(n);
+        now_group_[n] = static_cast<int>(it->second);
+      } else {
+        f.then.push_back(n - nn);
+      }
+    }
+    // clusters below the cut linked to a group of the other exam: evidence that it was (is) there
+    for (std::size_t g = 0; g < findings_.size(); ++g) {
+      Finding& f = findings_[g];
+      for (std::size_t j = 0; j < nt; ++j) {
+        if (rep_then[j]) continue;
+        for (std::size_t i : f.now)
+          if (linked(now_centres_[i], cur_.clusters[i].radius_mm, then_centres_[j], pr_.findings.clusters[j].radius_mm * s)) {
+            f.weak_then.push_back(j);
+            break;
+          }
+      }
+      for (std::size_t i = 0; i < nn; ++i) {
+        if (rep_now[i] || now_group_[i] >= 0) continue;
+        for (std::size_t j : f.then)
+          if (linked(now_centres_[i], cur_.clusters[i].radius_mm, then_centres_[j], pr_.findings.clusters[j].radius_mm * s)) {
+            f.weak_now.push_back(i);
+            now_group_[i] = static_cast<int>(g);
+            break;
+          }
+      }
+    }
+    for (auto& f : findings_) label(f);
+  }
+
+  void label(Finding& f) {
+    const double pc = cur_.pixel_size_mm;
+    auto sum = [](const std::vector<std::size_t>& idx, const std::vector<Cluster>& cl) {
+      int n = 0;
+      for (std::size_t k : idx) n += cl[k].count;
+      return n;
+    };
+    const auto circ = circles(f);
+    f.region_now = region_count(cur_, circ, [&](PointPx q) { return PointPx{q.x * pc, q.y * pc}; });
+    f.region_then = region_count(pr_.findings, circ, [&](PointPx q) { return to_current_mm(q); });
+    f.count_now = sum(f.now, cur_.clusters);
+    f.count_then = sum(f.then, pr_.findings.clusters);
+    std::vector<PointPx> now_pts, then_pts;
+    for (std::size_t i : f.now) {
+      const auto m = member_positions_mm(cur_, cur_.clusters[i]);
+      now_pts.insert(now_pts.end(), m.begin(), m.end());
+    }
+    for (std::size_t j : f.then)
+      for (int id : pr_.findings.clusters[j].calcification_ids)
+        if (const auto* c = find_calcification(pr_.findings, id)) then_pts.push_back(to_current_mm({c->x, c->y}));
+    f.extent_now_mm = extent_of(now_pts);
+    f.extent_then_mm = extent_of(then_pts);
+    const std::string then_words =
+        " in the prior" + (pr_.findings.date.empty() ? std::string() : " of " + pr_.findings.date);
+    const bool one_sided = f.now.empty() || f.then.empty();
+    if (one_sided) {
+      // the other exam's evidence: its confident calcifications at this place
+      const bool missing_then = f.then.empty();
+      // (the member counts of clusters below the cut are no evidence: chains of false candidates)
+      const int evidence = missing_then ? f.region_then : f.region_now;
+      const int count = missing_then ? f.count_now : f.count_then;
+      if (p_.min_calcification_evidence > 0 && evidence >= p_.min_calcification_evidence &&
+          evidence >= p_.min_evidence_fraction * count) {
+        (missing_then ? f.count_then : f.count_now) = evidence;
+        std::string why;
+        f.change = classify_change(f.count_now, f.count_then, f.extent_now_mm, f.extent_then_mm, p_, &why);
+        if (missing_then) f.extent_then_mm = 0;
+        f.reason = (missing_then ? "no reported cluster" + then_words + ", but " + std::to_string(evidence) +
+                                       " calcifications were visible at this place: "
+                                 : "the cluster" + then_words + " is not reported now, but " + std::to_string(evidence) +
+                                       " calcifications are still visible at its place: ") +
+                   why;
+        return;
+      }
+      if (missing_then) {
+        f.change = "new";
+        f.reason = "no cluster" + then_words + " at this place (" + std::to_string(f.region_then) +
+                   " confident calcifications there then, " + std::to_string(f.count_now) + " now)";
+      } else {
+        f.change = "resolved";
+        f.reason = "cluster of " + std::to_string(f.count_then) + " calcifications" + then_words +
+                   " has no cluster at its place now (" + std::to_string(f.region_now) + " confident calcifications there)";
+      }
+      return;
+    }
+    std::string why;
+    f.change = classify_change(f.count_now, f.count_then, f.extent_now_mm, f.extent_then_mm, p_, &why);
+    f.reason = why;
+    if (f.now.size() > 1 || f.then.size() > 1)
+      f.reason = std::to_string(f.now.size()) + " cluster(s) now and " + std::to_string(f.then.size()) +
+                 " then at this place, judged as one finding: " + f.reason;
+  }
+
+  const ExamFindings& cur_;
+  const PriorExam& pr_;
+  const ChangeParams& p_;
+  std::vector<PointPx> now_centres_, then_centres_;
+  std::vector<Finding> findings_;
+  std::vector<int> now_group_;
+};
+
+}  // namespace
 
 ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam> priors, const ChangeParams& p) {
   if (priors.empty()) throw Error(ErrorCode::Usage, "comparison needs at least one prior exam");
@@ -218,90 +440,68 @@ ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam
     result.prior_files.push_back(pr.findings.file);
   }
   const double pc = current.pixel_size_mm;
-  std::vector<PointPx> now_centres;
-  for (const auto& c : current.clusters) now_centres.push_back({c.x * pc, c.y * pc});
+  std::vector<PriorComparison> cmp;
+  cmp.reserve(priors.size());
+  for (const auto& pr : priors) cmp.emplace_back(current, pr, p);
+  const PriorComparison& c0 = cmp[0];
+  const PriorExam& p0 = priors[0];
 
-  // matches[k][i]: index of the cluster of prior k matched to current cluster i, or -1
-  std::vector<std::vector<int>> matches;
-  std::vector<std::vector<PointPx>> mapped_centres;  // prior k cluster centres in current mm
-  for (const auto& pr : priors) {
-    std::vector<PointPx> centres;
-    for (const auto& c : pr.findings.clusters) centres.push_back(prior_px_to_current_mm(pr, {c.x, c.y}));
-    const double s = pr.registration.transform.scale;
-    matches.push_back(greedy_match(
-        current.clusters.size(), centres.size(),
-        [&](std::size_t a, std::size_t b) { return dist(now_centres[a], centres[b]); },
-        [&](std::size_t a, std::size_t b) {
-          return std::max(p.match_distance_mm,
-                          std::max(current.clusters[a].radius_mm, pr.findings.clusters[b].radius_mm * s) +
-                              p.match_margin_mm);
-        }));
-    // a counterpart below the reporting cut must be of comparable size
-    auto& m = matches.back();
-    for (std::size_t a = 0; a < m.size(); ++a) {
-      if (m[a] < 0) continue;
-      const Cluster& now = current.clusters[a];
-      const Cluster& then = pr.findings.clusters[static_cast<std::size_t>(m[a])];
-      const bool weak_then = !reportable(then, p) && then.count < p.min_evidence_fraction * now.count;
-      const bool weak_now = !reportable(now, p) && now.count < p.min_evidence_fraction * then.count;
-      if (weak_then || weak_now) m[a] = -1;
+  // calcification level for a group: `now_pts` against the prior's calcifications near the group,
+  // after removing the residual offset between the two groups' member centres
+  auto calcification_level = [&](const Finding& f, const std::vector<PointPx>& now_pts, ClusterChange& ch) {
+    const auto then_members = c0.then_members_mm(f);
+    const auto now_members = c0.now_members_mm(f);
+    PointPx offset{0, 0};
+    if (!then_members.empty() && !now_members.empty()) {
+      PointPx a{0, 0}, b{0, 0};
+      for (const auto& q : now_members) a.x += q.x, a.y += q.y;
+      for (const auto& q : then_members) b.x += q.x, b.y += q.y;
+      offset = {a.x / now_members.size() - b.x / then_members.size(), a.y / now_members.size() - b.y / then_members.size()};
+      if (std::hypot(offset.x, offset.y) > p.match_distance_mm) offset = {0, 0};  // groups of different shape
     }
-    mapped_centres.push_back(std::move(centres));
-  }
-
-  auto evidence = [&](const ExamFindings& f, PointPx centre_mm, double radius_mm, auto map) {
-    return evidence_near(f, centre_mm, radius_mm, p.evidence_min_calcification_score, map);
-  };
-  // all calcifications of a prior in current mm (for calcification-level matching)
-  auto prior_calcs_near = [&](std::size_t k, PointPx centre_mm, double radius_mm, PointPx offset_mm) {
-    std::vector<PointPx> out;
-    for (const auto& c : priors[k].findings.calcifications) {
-      PointPx q = prior_px_to_current_mm(priors[k], {c.x, c.y});
-      q.x += offset_mm.x, q.y += offset_mm.y;
-      if (dist(q, centre_mm) <= radius_mm) out.push_back(q);
+    const auto circ = c0.circles(f);
+    std::vector<PointPx> then_pts;
+    for (const auto& c : p0.findings.calcifications) {
+      if (c.score < p.evidence_min_calcification_score) continue;
+      PointPx q = c0.to_current_mm({c.x, c.y});
+      q.x += offset.x, q.y += offset.y;
+      for (const auto& [centre, r] : circ)
+        if (dist(q, centre) <= r) {
+          then_pts.push_back(q);
+          break;
+        }
     }
-    return out;
+    const auto m = match_calcifications(now_pts, then_pts, p.calcification_match_mm);
+    ch.calcifications_persisting = m.persisting;
+    ch.calcifications_new = m.fresh;
+    ch.calcifications_gone = f.now.empty() ? static_cast<int>(then_members.size()) - m.persisting : m.gone;
+    if (ch.calcifications_gone < 0) ch.calcifications_gone = 0;
   };
-
-
-  // label of current cluster i against cluster j of prior k (region counts, see ChangeParams)
-  auto pair_label = [&](std::size_t k, std::size_t i, std::size_t j, std::string* reason, int* rn, int* rt) {
-    const Cluster& now = current.clusters[i];
-    const Cluster& then = priors[k].findings.clusters[j];
-    const double s = priors[k].registration.transform.scale;
-    if (!p.compare_region_counts)
-      return classify_change(now.count, then.count, now.extent_mm, then.extent_mm * s, p, reason);
-    const PointPx mapped = mapped_centres[k][j];
-    const PointPx offset{now_centres[i].x - mapped.x, now_centres[i].y - mapped.y};
-    const double r = std::max(now.radius_mm, then.radius_mm * s) + p.calcification_match_mm;
-    const auto region_now = evidence(current, now_centres[i], r, [&](PointPx q) { return PointPx{q.x * pc, q.y * pc}; });
-    const auto region_then = evidence(priors[k].findings, now_centres[i], r, [&](PointPx q) {
-      const PointPx m = prior_px_to_current_mm(priors[k], q);
-      return PointPx{m.x + offset.x, m.y + offset.y};
-    });
-    const int n_now = static_cast<int>(region_now.positions_mm.size()), n_then = static_cast<int>(region_then.positions_mm.size());
-    if (rn) *rn = n_now;
-    if (rt) *rt = n_then;
-    std::string why;
-    const std::string label = classify_change(std::max(now.count, n_now), std::max(then.count, n_then),
-                                              std::max(now.extent_mm, region_now.extent_mm),
-                                              std::max(then.extent_mm * s, region_then.extent_mm), p, &why);
-    if (reason) *reason = "in the same region: " + why;
-    return label;
+  auto fill_group = [&](const Finding& f, ClusterChange& ch) {
+    ch.change = f.change;
+    ch.reason = f.reason;
+    ch.count_now = f.count_now;
+    ch.count_then = f.count_then;
+    ch.extent_mm_now = f.extent_now_mm;
+    ch.extent_mm_then = f.extent_then_mm;
+    ch.region_count_now = f.region_now;
+    ch.region_count_then = f.region_then;
+    ch.group_clusters_now = static_cast<int>(f.now.size());
+    ch.group_clusters_then = static_cast<int>(f.then.size());
   };
 
   for (std::size_t i = 0; i < current.clusters.size(); ++i) {
     const Cluster& now = current.clusters[i];
-    const int j0 = matches[0][i];
-    const bool prior_reportable = j0 >= 0 && reportable(priors[0].findings.clusters[static_cast<std::size_t>(j0)], p);
-    if (!reportable(now, p) && !prior_reportable) continue;
+    const int g0 = c0.finding_of_current(i);
+    if (g0 < 0) continue;                      // below the cut and not the counterpart of a reported prior cluster
+    const Finding& f0 = c0.findings()[static_cast<std::size_t>(g0)];
+    if (!reportable(now, p)) continue;         // a weak counterpart: reported with the prior's group below
     ClusterChange ch;
     ch.current_cluster_id = now.id;
     ch.current_px = {now.x, now.y};
     ch.x_mm = now.x * pc, ch.y_mm = now.y * pc;
-    ch.count_now = now.count;
-    ch.extent_mm_now = now.extent_mm;
     ch.score_now = now.score;
+    fill_group(f0, ch);
     const auto* desc_now = find_description(current, now.id);
     if (desc_now) ch.morphology_now = desc_now->morphology, ch.distribution_now = desc_now->distribution;
 
@@ -311,17 +511,17 @@ ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam
       PriorMatch h;
       h.date = priors[k].findings.date;
       h.file = priors[k].findings.file;
-      const int j = matches[k][i];
+      const int g = cmp[k].finding_of_current(i);
+      const Finding* fk = g >= 0 ? &cmp[k].findings()[static_cast<std::size_t>(g)] : nullptr;
+      const int j = cmp[k].closest_prior(i);
+      h.change = fk ? fk->change : "new";
       if (j >= 0) {
         const Cluster& then = priors[k].findings.clusters[static_cast<std::size_t>(j)];
         h.prior_cluster_id = then.id;
-        h.count_then = then.count;
-        h.extent_mm_then = then.extent_mm;
-        h.change = pair_label(k, i, static_cast<std::size_t>(j), nullptr, nullptr, nullptr);
-      } else {
-        h.change = "new";
       }
-      run_matched = run_matched && j >= 0;
+      if (fk) h.count_then = fk->count_then, h.extent_mm_then = fk->extent_then_mm;
+      const bool present = h.change != "new";
+      run_matched = run_matched && present;
       if (run_matched && !h.date.empty()) ch.first_seen = h.date;
       run_stable = run_stable && h.change == "stable";
       if (run_stable) {
@@ -333,24 +533,15 @@ ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam
     if (ch.stable_priors == 0) ch.stable_since.clear();
 
     ch.prior_index = 0;
+    const int j0 = c0.closest_prior(i);
     if (j0 >= 0) {
-      const Cluster& then = priors[0].findings.clusters[static_cast<std::size_t>(j0)];
-      const PointPx mapped = mapped_centres[0][static_cast<std::size_t>(j0)];
+      const Cluster& then = p0.findings.clusters[static_cast<std::size_t>(j0)];
       ch.prior_cluster_id = then.id;
       ch.prior_px = {then.x, then.y};
       ch.has_prior_position = true;
-      ch.match_distance_mm = dist(mapped, now_centres[i]);
-      ch.count_then = then.count;
-      ch.extent_mm_then = then.extent_mm;
+      ch.match_distance_mm = dist(c0.mapped_centre(static_cast<std::size_t>(j0)), {ch.x_mm, ch.y_mm});
       ch.score_then = then.score;
-      // calcification level, after removing the residual offset between the two centres
-      const PointPx offset{now_centres[i].x - mapped.x, now_centres[i].y - mapped.y};
-      const double r = std::max(now.radius_mm, then.radius_mm) + p.calcification_match_mm;
-      ch.change = pair_label(0, i, static_cast<std::size_t>(j0), &ch.reason, &ch.region_count_now, &ch.region_count_then);
-      const auto c = match_calcifications(member_positions_mm(current, now),
-                                          prior_calcs_near(0, now_centres[i], r, offset), p.calcification_match_mm);
-      ch.calcifications_persisting = c.persisting, ch.calcifications_new = c.fresh, ch.calcifications_gone = c.gone;
-      if (const auto* desc_then = find_description(priors[0].findings, then.id)) {
+      if (const auto* desc_then = find_description(p0.findings, then.id)) {
         ch.morphology_then = desc_then->morphology, ch.distribution_then = desc_then->distribution;
         if (desc_now) {
           ch.morphology_changed = !ch.morphology_now.empty() && !ch.morphology_then.empty() &&
@@ -359,79 +550,43 @@ ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam
                                     ch.distribution_now != ch.distribution_then;
         }
       }
-    } else {
-      const double r = now.radius_mm + p.calcification_match_mm;
-      const auto near = evidence(priors[0].findings, now_centres[i], r, [&](PointPx q) { return prior_px_to_current_mm(priors[0], q); });
-      const auto c = match_calcifications(member_positions_mm(current, now), near.positions_mm, 1.5 * p.calcification_match_mm);
-      ch.calcifications_persisting = c.persisting, ch.calcifications_new = c.fresh, ch.calcifications_gone = 0;
-      const std::string then_words = " in the prior" + (priors[0].findings.date.empty() ? std::string() : " of " + priors[0].findings.date);
-      if (p.min_calcification_evidence > 0 && static_cast<int>(near.positions_mm.size()) >= p.min_calcification_evidence &&
-          static_cast<double>(near.positions_mm.size()) >= p.min_evidence_fraction * now.count) {
-        // the calcifications were there, only not grouped into a cluster: compare the counts
-        ch.count_then = static_cast<int>(near.positions_mm.size());
-        ch.extent_mm_then = near.extent_mm;
-        ch.prior_px = near.centre_px;
-        ch.has_prior_position = true;
-        ch.change = classify_change(now.count, ch.count_then, now.extent_mm, near.extent_mm, p, &ch.reason);
-        ch.reason = "no cluster" + then_words + ", but " + std::to_string(ch.count_then) +
-                    " calcifications were visible at this place: " + ch.reason;
-      } else {
-        ch.change = "new";
-        ch.reason = "no cluster within " + std::to_string(static_cast<int>(std::lround(std::max(p.match_distance_mm, now.radius_mm + p.match_margin_mm)))) +
-                    " mm" + then_words + "; " + std::to_string(c.persisting) + " of its " + std::to_string(now.count) +
-                    " calcifications were already visible then";
-      }
+    } else if (f0.change != "new") {
+      // present in the prior without a cluster there: the place it was seen
+      const PointPx pc_mm = p0.registration.transform.inverse().apply({ch.x_mm, ch.y_mm});
+      ch.prior_px = {pc_mm.x / p0.findings.pixel_size_mm, pc_mm.y / p0.findings.pixel_size_mm};
+      ch.has_prior_position = true;
     }
+    calcification_level(f0, member_positions_mm(current, now), ch);
     result.clusters.push_back(std::move(ch));
   }
 
-  // prior clusters of the most recent prior that have no counterpart now
-  std::vector<bool> matched_prior(priors[0].findings.clusters.size(), false);
-  for (int j : matches[0])
-    if (j >= 0) matched_prior[static_cast<std::size_t>(j)] = true;
-  const double s0 = priors[0].registration.transform.scale;
-  for (std::size_t j = 0; j < priors[0].findings.clusters.size(); ++j) {
-    const Cluster& then = priors[0].findings.clusters[j];
-    if (matched_prior[j] || !reportable(then, p)) continue;
+  // groups of the most recent prior with no reported cluster now: resolved (or still visible)
+  for (const Finding& f : c0.findings()) {
+    if (!f.now.empty()) continue;
+    std::size_t j = f.then.front();
+    for (std::size_t k : f.then)
+      if (p0.findings.clusters[k].score > p0.findings.clusters[j].score) j = k;
+    const Cluster& then = p0.findings.clusters[j];
     ClusterChange ch;
-    ch.change = "resolved";
+    fill_group(f, ch);
     ch.prior_cluster_id = then.id;
     ch.prior_index = 0;
-    const PointPx mapped = mapped_centres[0][j];
+    const PointPx mapped = c0.mapped_centre(j);
     ch.x_mm = mapped.x, ch.y_mm = mapped.y;
     ch.current_px = {mapped.x / pc, mapped.y / pc};
     ch.prior_px = {then.x, then.y};
     ch.has_prior_position = true;
-    ch.count_then = then.count;
-    ch.extent_mm_then = then.extent_mm;
     ch.score_then = then.score;
-    const double r = then.radius_mm * s0 + p.calcification_match_mm;
-    std::vector<PointPx> then_members;
-    for (int id : then.calcification_ids)
-      if (const auto* c = find_calcification(priors[0].findings, id))
-        then_members.push_back(prior_px_to_current_mm(priors[0], {c->x, c->y}));
-    const auto near = evidence(current, mapped, r, [&](PointPx q) { return PointPx{q.x * pc, q.y * pc}; });
-    const auto c = match_calcifications(near.positions_mm, then_members, 1.5 * p.calcification_match_mm);
-    ch.calcifications_persisting = c.persisting;
-    ch.calcifications_gone = c.gone;
-    const std::string then_words = " in the prior" + (priors[0].findings.date.empty() ? std::string() : " of " + priors[0].findings.date);
-    if (p.min_calcification_evidence > 0 && static_cast<int>(near.positions_mm.size()) >= p.min_calcification_evidence &&
-        static_cast<double>(near.positions_mm.size()) >= p.min_evidence_fraction * then.count) {
-      // still there, only no longer grouped into a cluster
-      ch.count_now = static_cast<int>(near.positions_mm.size());
-      ch.extent_mm_now = near.extent_mm;
-      ch.current_px = {near.centre_mm.x / pc, near.centre_mm.y / pc};
-      ch.x_mm = near.centre_mm.x, ch.y_mm = near.centre_mm.y;
-      ch.change = classify_change(ch.count_now, then.count, near.extent_mm, then.extent_mm * s0, p, &ch.reason);
-      ch.reason = "cluster" + then_words + " is not grouped into a cluster now, but " + std::to_string(ch.count_now) +
-                  " calcifications are still visible at its place: " + ch.reason;
-    } else {
-      ch.count_now = 0;
-      ch.reason = "cluster of " + std::to_string(then.count) + " calcifications" + then_words + " has no cluster within " +
-                  std::to_string(static_cast<int>(std::lround(std::max(p.match_distance_mm, then.radius_mm * s0 + p.match_margin_mm)))) +
-                  " mm now; " + std::to_string(c.persisting) + " of its calcifications are still visible";
+    if (!f.weak_now.empty() && f.change != "resolved") {  // still there as a cluster below the cut: its position now
+      const Cluster& weak = current.clusters[f.weak_now.front()];
+      ch.current_cluster_id = weak.id;
+      ch.current_px = {weak.x, weak.y};
+      ch.x_mm = weak.x * pc, ch.y_mm = weak.y * pc;
+      ch.score_now = weak.score;
+      ch.match_distance_mm = dist(mapped, {ch.x_mm, ch.y_mm});
     }
-    if (const auto* d = find_description(priors[0].findings, then.id))
+    calcification_level(f, c0.now_members_mm(f), ch);
+    if (const auto* d = find_description(p0.findings, then.id))
       ch.morphology_then = d->morphology, ch.distribution_then = d->distribution;
     result.clusters.push_back(std::move(ch));
   }
@@ -453,6 +608,8 @@ nlohmann::json to_json(const ClusterChange& c) {
                    {"score_now", c.score_now},
                    {"region_count_now", c.region_count_now},
                    {"region_count_then", c.region_count_then},
+                   {"group_clusters_now", c.group_clusters_now},
+                   {"group_clusters_then", c.group_clusters_then},
                    {"score_then", c.score_then},
                    {"calcifications", {{"new", c.calcifications_new}, {"persisting", c.calcifications_persisting}, {"gone", c.calcifications_gone}}},
                    {"stable_since", c.stable_since},

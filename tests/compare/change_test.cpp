@@ -34,15 +34,22 @@ const ClusterChange* by_current(const ChangeResult& r, int id) {
 }
 
 TEST(ClassifyChange, Tolerances) {
+  // real change: |now - then| >= max(2, 30 % of the larger, 0.8 * sqrt(now + then))
   const ChangeParams p;
   EXPECT_EQ(classify_change(8, 8, 6, 6, p), "stable");
   EXPECT_EQ(classify_change(9, 8, 6, 6.5, p), "stable");        // one more: within the tolerance
-  EXPECT_EQ(classify_change(10, 8, 6, 6, p), "increased");      // +2 >= max(2, 25 %)
-  EXPECT_EQ(classify_change(22, 20, 6, 6, p), "stable");        // +2 < 25 % of 20
-  EXPECT_EQ(classify_change(25, 20, 6, 6, p), "increased");
-  EXPECT_EQ(classify_change(5, 8, 6, 6, p), "decreased");
-  EXPECT_EQ(classify_change(8, 8, 12, 6, p), "increased");      // extent doubled
-  EXPECT_EQ(classify_change(7, 8, 12, 6, p), "stable");         // extent up, count down: not a real change
+  EXPECT_EQ(classify_change(10, 8, 6, 6, p), "stable");         // +2 < 0.8 * sqrt(18) = 3.4
+  EXPECT_EQ(classify_change(12, 8, 6, 6, p), "increased");      // +4 >= max(3.6, 3.6)
+  EXPECT_EQ(classify_change(28, 20, 6, 6, p), "stable");        // +8 < 30 % of 28
+  EXPECT_EQ(classify_change(30, 20, 6, 6, p), "increased");
+  EXPECT_EQ(classify_change(5, 8, 6, 6, p), "decreased");       // -3 >= 0.8 * sqrt(13) = 2.9
+  EXPECT_EQ(classify_change(5, 3, 6, 6, p), "stable");          // small counts: +2 < 0.8 * sqrt(8)
+  EXPECT_EQ(classify_change(6, 3, 6, 6, p), "increased");
+  EXPECT_EQ(classify_change(8, 8, 12, 6, p), "stable");         // extent rule off by default
+  ChangeParams with_extent;
+  with_extent.extent_change_min_mm = 3;
+  EXPECT_EQ(classify_change(8, 8, 12, 6, with_extent), "increased");  // extent doubled
+  EXPECT_EQ(classify_change(7, 8, 12, 6, with_extent), "stable");     // extent up, count down: not a real change
   std::string why;
   classify_change(10, 8, 6, 6, p, &why);
   EXPECT_NE(why.find("10 calcifications now, 8 then"), std::string::npos) << why;
@@ -159,6 +166,44 @@ TEST(CompareFindings, UngroupedCalcificationsInThePriorAreNotNew) {
   r = compare_findings(now, {prior_of(then, {})}, p);
   EXPECT_EQ(r.clusters[0].change, "new");
   EXPECT_EQ(r.clusters[0].calcifications_persisting, 4);
+}
+
+TEST(CompareFindings, ASplitClusterIsOneFinding) {
+  // the prior's detector grouped 12 calcifications into one cluster, the current one split the
+  // same calcifications into two clusters of 6: one finding, stable, not "new + decreased"
+  ExamFindings now = exam("2024-01-01"), then = exam("2023-01-01");
+  then.clusters.push_back(test::make_cluster(1, 50, 100, 12, 4, kPx, then.calcifications));
+  std::vector<Calcification> all;
+  const Cluster whole = test::make_cluster(7, 50, 100, 12, 4, kPx, all);
+  for (int part = 0; part < 2; ++part) {
+    Cluster c;
+    c.id = part + 1;
+    c.score = 0.9;
+    double sx = 0, sy = 0;
+    for (std::size_t k = 0; k < all.size(); ++k) {
+      const bool left = all[k].x_mm < 50;
+      if (left != (part == 0)) continue;
+      Calcification m = all[k];
+      m.id = 100 * (part + 1) + static_cast<int>(k);
+      now.calcifications.push_back(m);
+      c.calcification_ids.push_back(m.id);
+      sx += m.x, sy += m.y;
+    }
+    c.count = static_cast<int>(c.calcification_ids.size());
+    c.x = sx / c.count, c.y = sy / c.count, c.x_mm = c.x * kPx, c.y_mm = c.y * kPx;
+    c.radius_mm = 3;
+    now.clusters.push_back(c);
+  }
+  ASSERT_EQ(now.clusters[0].count + now.clusters[1].count, whole.count);
+  const ChangeResult r = compare_findings(now, {prior_of(then, {})});
+  ASSERT_EQ(r.clusters.size(), 2u);  // both current clusters, no "resolved" left over
+  for (const auto& c : r.clusters) {
+    EXPECT_EQ(c.change, "stable") << c.reason;
+    EXPECT_EQ(c.group_clusters_now, 2);
+    EXPECT_EQ(c.group_clusters_then, 1);
+    EXPECT_EQ(c.count_now, 12);
+    EXPECT_EQ(c.count_then, 12);
+  }
 }
 
 TEST(CompareFindings, Errors) {

@@ -35,18 +35,26 @@ double median(std::vector<double> v) {
 
 // ---- phantom time series -------------------------------------------------------------------
 
-TEST(PhantomSeries, RegistrationAndChangeLabels) {
-  const std::vector<std::string> labels{"new", "stable", "increased", "decreased", "resolved"};
+/// Confusion matrix and registration errors over a phantom time series.
+struct SeriesResult {
   std::map<std::string, std::map<std::string, int>> confusion;  // truth -> predicted
   std::vector<double> reg_errors;
-  int correct = 0, judged = 0, undetected = 0, merged = 0;
-  std::mt19937 rng(2024);
+  int correct = 0, judged = 0, undetected = 0, merged = 0, pairs = 0;
+  double accuracy() const { return judged ? static_cast<double>(correct) / judged : 0; }
+};
+
+/// `pairs` prior/current phantom pairs with seeds first_seed.. and random positioning changes
+/// (rotation +-5 deg, shift +-15 mm, scale +-5 %, gain 0.8-1.2) drawn from a generator seeded with
+/// first_seed. Each pair: 5 current clusters (1 new, 1 increased, 1 decreased, 2 stable) + 1 resolved.
+SeriesResult run_phantom_series(int first_seed, int pairs, const CompareOptions& options = {}) {
+  SeriesResult res;
+  res.pairs = pairs;
+  std::mt19937 rng(static_cast<unsigned>(first_seed));
   std::uniform_real_distribution<double> u(-1, 1);
-  const int pairs = 10;
   for (int k = 0; k < pairs; ++k) {
     PhantomSpec spec;
     spec.pixel_size_mm = 0.1;
-    spec.seed = 100 + static_cast<std::uint64_t>(k);
+    spec.seed = static_cast<std::uint64_t>(first_seed + k);
     spec.laterality = k % 2 ? "R" : "L";
     spec.view = k % 3 == 2 ? "MLO" : "CC";
     for (int c = 0; c < 5; ++c) {
@@ -64,11 +72,12 @@ TEST(PhantomSeries, RegistrationAndChangeLabels) {
     change.contrast_gain = 1 + 0.2 * u(rng);
     change.add_clusters = change.remove_clusters = change.grow_clusters = change.shrink_clusters = 1;
     const auto [prior, current] = make_phantom_pair(spec, change);
-    ASSERT_TRUE(current.transform.has_value());
+    EXPECT_TRUE(current.transform.has_value());
+    if (!current.transform) continue;
     const SimilarityTransform truth = from_phantom(*current.transform);
 
     const CompareRun run = compare_exams({&current.image, "current.png", "2024-03-01"},
-                                         {{&prior.image, "prior.png", "2023-02-20"}});
+                                         {{&prior.image, "prior.png", "2023-02-20"}}, options);
     // registration error at the true cluster centres of the prior
     std::vector<double> errs;
     for (const auto& c : prior.clusters) {
@@ -76,10 +85,10 @@ TEST(PhantomSeries, RegistrationAndChangeLabels) {
       const PointPx tru = truth.apply({c.x_mm, c.y_mm});
       errs.push_back(std::hypot(est.x - tru.x, est.y - tru.y));
     }
-    reg_errors.insert(reg_errors.end(), errs.begin(), errs.end());
-    std::printf("pair %d: rot %+.1f shift (%+.1f, %+.1f) scale %.3f gain %.2f -> median error %.2f mm, quality %.2f\n",
-                k, change.rotation_deg, change.shift_x_mm, change.shift_y_mm, change.scale, change.contrast_gain,
-                median(errs), run.registrations[0].quality);
+    res.reg_errors.insert(res.reg_errors.end(), errs.begin(), errs.end());
+    std::printf("pair %d (seed %d): rot %+.1f shift (%+.1f, %+.1f) scale %.3f gain %.2f -> median error %.2f mm, quality %.2f\n",
+                k, first_seed + k, change.rotation_deg, change.shift_x_mm, change.shift_y_mm, change.scale,
+                change.contrast_gain, median(errs), run.registrations[0].quality);
 
     // each true cluster: the label of the reported cluster at its place
     const double px = current.image.pixel_size_mm;
@@ -89,7 +98,6 @@ TEST(PhantomSeries, RegistrationAndChangeLabels) {
       if (c.change == "resolved") truth_centres_mm.push_back(truth.apply({c.x_mm, c.y_mm}));
     auto label_at = [&](double x_mm, double y_mm, bool resolved, double radius_mm) -> std::string {
       const ClusterChange* best = nullptr;
-
       double best_d = 1e9;
       for (const auto& c : run.change.clusters) {
         if ((c.change == "resolved") != resolved) continue;
@@ -97,9 +105,10 @@ TEST(PhantomSeries, RegistrationAndChangeLabels) {
         if (d < std::max(5.0, radius_mm + 3) && d < best_d) best_d = d, best = &c;
       }
       if (best)
-        std::printf("  at (%.0f, %.0f) mm: %s, %d now / %d then (region %d / %d), extent %.1f / %.1f mm\n", x_mm, y_mm,
-                    best->change.c_str(), best->count_now, best->count_then, best->region_count_now,
-                    best->region_count_then, best->extent_mm_now, best->extent_mm_then);
+        std::printf("  at (%.0f, %.0f) mm: %s, %d now / %d then (%d/%d clusters, region %d / %d), extent %.1f / %.1f mm\n",
+                    x_mm, y_mm, best->change.c_str(), best->count_now, best->count_then, best->group_clusters_now,
+                    best->group_clusters_then, best->region_count_now, best->region_count_then, best->extent_mm_now,
+                    best->extent_mm_then);
       if (!best) return "not_detected";
       // a detected cluster that covers several true clusters (the detector merged neighbours) cannot
       // be judged per true cluster: counted apart as "merged"
@@ -109,14 +118,21 @@ TEST(PhantomSeries, RegistrationAndChangeLabels) {
         if (std::hypot(t.x - best->x_mm, t.y - best->y_mm) <= reach) ++covered;
       return covered > 1 ? "merged" : best->change;
     };
+    auto tally = [&](const std::string& truth_label, const std::string& got) {
+      ++res.confusion[truth_label][got];
+      if (got == "not_detected") {
+        std::printf(" not detected\n");
+        ++res.undetected;
+      } else if (got == "merged") {
+        ++res.merged;
+      } else {
+        ++res.judged;
+        res.correct += got == truth_label;
+      }
+    };
     for (const auto& c : current.clusters) {
       std::printf("  truth %s (%zu members now)", c.change.c_str(), c.calcification_ids.size());
-      const std::string got = label_at(c.x * px, c.y * px, false, c.radius_mm);
-      ++confusion[c.change][got];
-      if (got == "not_detected") { std::printf(" not detected\n"); ++undetected; continue; }
-      if (got == "merged") { ++merged; continue; }
-      ++judged;
-      correct += got == c.change;
+      tally(c.change, label_at(c.x * px, c.y * px, false, c.radius_mm));
     }
     for (const auto& c : prior.clusters) {
       if (c.change != "resolved") continue;
@@ -127,37 +143,45 @@ TEST(PhantomSeries, RegistrationAndChangeLabels) {
         if (d.score >= run.report_min_cluster_score && std::hypot(d.x_mm - c.x_mm, d.y_mm - c.y_mm) < c.radius_mm + 3)
           seen_then = true;
       std::printf("  truth resolved (%zu members then)", c.calcification_ids.size());
-      const std::string got = seen_then ? label_at(m.x, m.y, true, c.radius_mm) : "not_detected";
-      if (got == "not_detected") std::printf(" not detected\n");
-      ++confusion["resolved"][got];
-      if (got == "not_detected") { ++undetected; continue; }
-      if (got == "merged") { ++merged; continue; }
-      ++judged;
-      correct += got == "resolved";
+      tally("resolved", seen_then ? label_at(m.x, m.y, true, c.radius_mm) : "not_detected");
     }
   }
-  std::printf("\nconfusion matrix (rows: truth, columns: calcscope), %d phantom pairs\n%-10s", pairs, "");
+  const std::vector<std::string> labels{"new", "stable", "increased", "decreased", "resolved"};
+  std::printf("\nconfusion matrix (rows: truth, columns: calcscope), %d phantom pairs, seeds %d-%d\n%-10s", pairs,
+              first_seed, first_seed + pairs - 1, "");
   for (const auto& l : labels) std::printf("%10s", l.c_str());
   std::printf("%14s%8s\n", "not_detected", "merged");
   for (const auto& t : labels) {
     std::printf("%-10s", t.c_str());
-    for (const auto& l : labels) std::printf("%10d", confusion[t][l]);
-    std::printf("%14d%8d\n", confusion[t]["not_detected"], confusion[t]["merged"]);
+    for (const auto& l : labels) std::printf("%10d", res.confusion[t][l]);
+    std::printf("%14d%8d\n", res.confusion[t]["not_detected"], res.confusion[t]["merged"]);
   }
-  const double accuracy = judged ? static_cast<double>(correct) / judged : 0;
   std::printf("change labels correct: %d / %d = %.1f %% (%d true clusters not detected, %d merged with a neighbour by the detector)\n",
-              correct, judged, 100 * accuracy, undetected, merged);
-  std::printf("registration error at cluster centres: median %.2f mm over %zu clusters\n", median(reg_errors),
-              reg_errors.size());
-  EXPECT_LE(median(reg_errors), 2.0);
-  EXPECT_GE(judged, pairs * 3);
-  EXPECT_LE(merged, judged / 4);  // most clusters must be detected for the figure to mean anything
-  // Issue 5 asks for 0.95: NOT MET. Measured 0.58 with the density-capped grouping and the committed
-  // models (0.91 with the earlier detector); the misses come from detection (clusters not formed or
-  // formed with different members in the two exams), not from registration (median error above).
-  // This only guards against further regression:
-  if (accuracy < 0.95) std::printf("KNOWN SHORTFALL: change-label accuracy %.2f < target 0.95\n", accuracy);
-  EXPECT_GE(accuracy, 0.5);
+              res.correct, res.judged, 100 * res.accuracy(), res.undetected, res.merged);
+  std::printf("registration error at cluster centres: median %.2f mm over %zu clusters\n", median(res.reg_errors),
+              res.reg_errors.size());
+  return res;
+}
+
+// Honesty rule: the ChangeParams defaults were chosen on seeds 100-129 (PhantomSeries.DISABLED_TuningSeeds);
+// this test reports the figure on seeds 500-519, which were not looked at while tuning.
+TEST(PhantomSeries, RegistrationAndChangeLabels) {
+  const int pairs = 20;
+  const SeriesResult r = run_phantom_series(500, pairs);
+  EXPECT_LE(median(r.reg_errors), 2.0);
+  EXPECT_GE(r.judged, pairs * 3);
+  EXPECT_LE(r.merged, r.judged / 4);  // most clusters must be detected for the figure to mean anything
+  // Issue 5 asks for 0.95. Measured on these held-out seeds: see docs/compare.md. The misses are
+  // clusters at the detector's limit (3-5 members found of 12) whose detected counts do not follow
+  // the true change; this guards against regression:
+  if (r.accuracy() < 0.95) std::printf("KNOWN SHORTFALL: change-label accuracy %.2f < target 0.95\n", r.accuracy());
+  EXPECT_GE(r.accuracy(), 0.8);
+}
+
+// The seeds the ChangeParams defaults were chosen on (run with --gtest_also_run_disabled_tests).
+TEST(PhantomSeries, DISABLED_TuningSeeds) {
+  const SeriesResult r = run_phantom_series(100, 30);
+  EXPECT_GE(r.judged, 30 * 3);
 }
 
 // ---- MIAS ----------------------------------------------------------------------------------

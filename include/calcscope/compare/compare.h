@@ -18,7 +18,7 @@
 namespace calcscope {
 
 /// Version of the comparison JSON (<stem>.compare.json); bump on every change of fields.
-inline constexpr const char* kCompareSchemaVersion = "1.0.0";
+inline constexpr const char* kCompareSchemaVersion = "1.1.0";
 /// Version of the double-reading JSON (<stem>.reading.json).
 inline constexpr const char* kReadingSchemaVersion = "1.0.0";
 
