@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <random>
 #include <sstream>
 
@@ -271,39 +272,54 @@ std::optional<Picked> pick_mias_with_clusters(const std::filesystem::path& dir) 
   return std::nullopt;
 }
 
-// DISABLED: fails with the committed detector (issue 5 Done-when 2 not met, see the closing note and
-// docs/compare.md): on the warped copy the only MIAS cluster is labelled "new". Run it with
-// --gtest_also_run_disabled_tests.
+/// `image` resampled through a similarity transform given about the image centre (so that the
+/// breast stays in the picture).
+Image warped_about_centre(const Image& image, const SimilarityTransform& t) {
+  const double cx = image.width_mm() / 2, cy = image.height_mm() / 2;
+  SimilarityTransform about_centre = t;
+  const PointPx c = SimilarityTransform{t.rotation_deg, t.scale, 0, 0}.apply({cx, cy});
+  about_centre.shift_x_mm = cx - c.x + t.shift_x_mm;
+  about_centre.shift_y_mm = cy - c.y + t.shift_y_mm;
+  return warp_image(image, about_centre, image.width, image.height, image.pixel_size_mm);
+}
+
+// DISABLED: fails with the committed detector (issue 5 Done-when 2 NOT met; run it with
+// --gtest_also_run_disabled_tests). Measured: 1 of 6 clusters stable over 4 images (mdb211, 227,
+// 238, 241). The misses are clusters of 3-5 members that form in one copy only because their
+// 1-3 pixel specks score below 0.3 in the other copy after resampling: no calcification is left
+// there for the comparison to find (0 confident calcifications at the place). Fixing it needs an
+// image-level check at the mapped member positions (see docs/compare.md, Limits).
+// Issue 5 Done-when 2: a "prior" that is a warped copy (rotation, shift, scaling, contrast change)
+// of the same MIAS image gives "stable" for every detected cluster. Both exams are resampled
+// (bilinear interpolation softens 1-3 pixel specks the same way in both): the prior shifted a
+// little, the current rotated, scaled, shifted and given another contrast. Run over the first
+// MIAS CALC images on which the warped current shows clusters.
 TEST(Mias, DISABLED_WarpedCopyOfItselfIsStable) {
   const auto dir = mias_dir();
   if (!dir) GTEST_SKIP() << "shared/data/mias not found";
-  const auto picked = pick_mias_with_clusters(*dir);
-  if (!picked) GTEST_SKIP() << "no cluster detected on any MIAS CALC image: nothing to compare";
-  // both exams resampled (bilinear interpolation softens 1-3 pixel specks the same way in both):
-  // the prior shifted a little, the current rotated, scaled and shifted
-  auto warped = [&](const SimilarityTransform& t) {
-    SimilarityTransform about_centre = t;
-    const PointPx c = SimilarityTransform{t.rotation_deg, t.scale, 0, 0}.apply({102.4, 102.4});
-    about_centre.shift_x_mm = 102.4 - c.x + t.shift_x_mm;
-    about_centre.shift_y_mm = 102.4 - c.y + t.shift_y_mm;
-    return warp_image(picked->image, about_centre, picked->image.width, picked->image.height, picked->image.pixel_size_mm);
-  };
-  const Image prior = warped({0, 1, 0.3, -0.3});
-  Image current = warped({2.5, 1.02, -6, 8});
-  const CompareRun run = compare_exams({&current, picked->ref + "-warped", "2024-01-01"},
-                                       {{&prior, picked->ref, "2023-01-01"}}, mias_options());
-  int reported = 0, stable = 0;
-  for (const auto& ch : run.change.clusters) {
-    std::printf("%s: %s cluster at (%.0f, %.0f) px, %d now / %d then\n", picked->ref.c_str(), ch.change.c_str(),
-                ch.current_px.x, ch.current_px.y, ch.count_now, ch.count_then);
-    if (ch.change != "resolved") ++reported;
-    stable += ch.change == "stable";
+  int reported = 0, stable = 0, images = 0;
+  std::set<std::string> done;
+  for (const auto& calc : mias_calcs(*dir)) {
+    if (images >= 4 || !done.insert(calc.ref).second) continue;
+    const Image original = read_mias(*dir, calc.ref);
+    const Image prior = warped_about_centre(original, {0, 1, 0.3, -0.3});
+    Image current = warped_about_centre(original, {2.5, 1.02, -6, 8});
+    test::change_contrast(current, 0.85, 0.97);
+    const CompareRun run = compare_exams({&current, calc.ref + "-warped", "2024-01-01"},
+                                         {{&prior, calc.ref, "2023-01-01"}}, mias_options());
+    if (run.change.clusters.empty()) continue;
+    ++images;
+    for (const auto& ch : run.change.clusters) {
+      std::printf("%s: %s cluster at (%.0f, %.0f) px, %d now / %d then (%s)\n", calc.ref.c_str(), ch.change.c_str(),
+                  ch.current_px.x, ch.current_px.y, ch.count_now, ch.count_then, ch.reason.c_str());
+      ++reported;
+      stable += ch.change == "stable";
+      EXPECT_EQ(ch.change, "stable") << calc.ref << ": " << ch.reason;
+    }
   }
+  std::printf("MIAS warped copies: %d of %d clusters stable over %d images\n", stable, reported, images);
+  if (images == 0) GTEST_SKIP() << "no cluster detected on any warped MIAS CALC image: nothing to compare";
   EXPECT_GT(reported, 0);
-  // Issue 5 asks for every cluster "stable": NOT MET with the committed detector, whose 1-3 pixel MIAS
-  // specks do not survive resampling identically (a 3-speck cluster can form in one copy only).
-  if (stable < reported) std::printf("KNOWN SHORTFALL: %d of %d clusters stable (target: all)\n", stable, reported);
-  EXPECT_GE(2 * stable, reported) << "regression: fewer than half of the clusters stable";
 }
 
 /// Replaces a disc by a strongly smoothed copy of itself (box mean over `box_mm`), blended in over a
