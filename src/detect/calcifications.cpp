@@ -10,6 +10,7 @@
 #include "calcscope/detect/calcifications.h"
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <numeric>
 #include <thread>
@@ -41,6 +42,8 @@ const std::vector<std::string>& calcification_feature_names() {
       "peak_sharpness",  // fine-scale contrast / band contrast
       "cnr_narrow",      // CNR in the narrow band (background ~0.2 mm)
       "cnr_wide",        // CNR in the wide band (background ~background_mm/2)
+      "disc_cnr_small",  // (mean of a 0.1 mm disc - mean of the 0.25-0.4 mm ring) / noise: matched to faint specks
+      "disc_cnr_large",  // same with a 0.2 mm disc and a 0.35-0.55 mm ring: hazy (amorphous) spots
   };
   return names;
 }
@@ -54,7 +57,33 @@ struct Maps {
   cv::Mat noise;  // local noise level
   cv::Mat bg;     // background
   cv::Mat fine;   // finest band (S - G(2 sigma_fine))
+  cv::Mat s;      // detector-noise-smoothed image
 };
+
+/// (mean of s in a disc of radius r_mm - mean of s in the ring r_in_mm..r_out_mm) / noise, at (cx, cy):
+/// a matched filter for a spot of about the disc's size, in millimetres so it means the same at every
+/// pixel size.
+double disc_cnr(const cv::Mat& s, int cx, int cy, double px, double r_mm, double r_in_mm, double r_out_mm,
+                double noise) {
+  const double r = std::max(1.0, r_mm / px), ri = std::max(r + 1.0, r_in_mm / px), ro = std::max(ri + 1.0, r_out_mm / px);
+  const int R = static_cast<int>(std::ceil(ro));
+  double sd = 0, sr = 0;
+  int nd = 0, nr = 0;
+  for (int dy = -R; dy <= R; ++dy) {
+    const int y = cy + dy;
+    if (y < 0 || y >= s.rows) continue;
+    const float* row = s.ptr<float>(y);
+    for (int dx = -R; dx <= R; ++dx) {
+      const int x = cx + dx;
+      if (x < 0 || x >= s.cols) continue;
+      const double d = std::sqrt(double(dx * dx + dy * dy));
+      if (d <= r) sd += row[x], ++nd;
+      else if (d >= ri && d <= ro) sr += row[x], ++nr;
+    }
+  }
+  if (nd == 0 || nr == 0) return 0.0;
+  return (sd / nd - sr / nr) / std::max(1e-6, noise);
+}
 
 /// Blurs with a Gaussian of sigma_px; large sigmas are computed on a downsampled copy.
 cv::Mat blur(const cv::Mat& src, double sigma_px) {
@@ -147,6 +176,7 @@ Maps compute_maps(const Image& image, const cv::Mat& mask, const cv::Mat& breast
   const double sigma_bg_px = (p.background_mm / 2.0) / px;
   Maps m;
   cv::Mat s = blur(img, sigma_fine_px);
+  m.s = s;
   m.bg = masked_blur(img, breast01, {}, sigma_bg_px);
   // the narrow band runs on a second thread while the wide band and the noise are computed here
   const double sigma_narrow_px = std::max(1.5 * sigma_fine_px, 0.2 / px);
@@ -180,6 +210,85 @@ cv::Mat skin_distance_mm(const Mask& breast, double px) {
   return dist;  // indexed at (y/f, x/f)
 }
 
+/// Labels the hysteresis regions (low) and splits each region that holds several separate
+/// high-threshold cores (CNR > t_hi, cores closer than ~0.15 mm joined) into one region per core,
+/// every pixel going to its nearest core. Segments of a fine-linear cast or a row of punctate specks
+/// joined by a faint bridge thus stay separate calcifications, as a reader counts them.
+/// Returns the number of labels (0 = background) and fills labels (CV_32S) and stats (as
+/// cv::connectedComponentsWithStats: left, top, width, height, area).
+int split_multi_peak_components(const cv::Mat& low, const cv::Mat& high, double px, cv::Mat& labels,
+                                cv::Mat& stats) {
+  cv::Mat centroids;
+  int n = cv::connectedComponentsWithStats(low, labels, stats, centroids, 8, CV_32S);
+  const int r = std::max(1, static_cast<int>(std::lround(0.075 / px)));
+  cv::Mat cores;
+  cv::dilate(high, cores, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1)));
+  cores &= low;
+  cv::Mat core_labels;
+  cv::connectedComponents(cores, core_labels, 8, CV_32S);
+  // which low regions hold more than one core
+  std::vector<int> first(n, 0);
+  std::vector<char> multi(n, 0);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* lr = labels.ptr<int>(y);
+    const int* cr = core_labels.ptr<int>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (cr[x] == 0) continue;
+      int& f = first[lr[x]];
+      if (f == 0) f = cr[x];
+      else if (f != cr[x]) multi[lr[x]] = 1;
+    }
+  }
+  if (std::find(multi.begin(), multi.end(), 1) == multi.end()) return n;
+  int next = n;
+  for (int l = 1; l < n; ++l) {
+    if (!multi[l]) continue;
+    const cv::Rect box(stats.at<int>(l, cv::CC_STAT_LEFT), stats.at<int>(l, cv::CC_STAT_TOP),
+                       stats.at<int>(l, cv::CC_STAT_WIDTH), stats.at<int>(l, cv::CC_STAT_HEIGHT));
+    cv::Mat lab = labels(box), core = core_labels(box);
+    // nearest core of every pixel: distance transform of "not a core of this region", labelled
+    cv::Mat not_core(box.size(), CV_8U, cv::Scalar(255));
+    for (int y = 0; y < box.height; ++y)
+      for (int x = 0; x < box.width; ++x)
+        if (lab.at<int>(y, x) == l && core.at<int>(y, x) > 0) not_core.at<uchar>(y, x) = 0;
+    cv::Mat dist, nearest;
+    cv::distanceTransform(not_core, dist, nearest, cv::DIST_L2, cv::DIST_MASK_5, cv::DIST_LABEL_CCOMP);
+    std::map<int, int> new_label;  // distance-transform label -> image label
+    for (int y = 0; y < box.height; ++y)
+      for (int x = 0; x < box.width; ++x) {
+        if (lab.at<int>(y, x) != l) continue;
+        const int k = nearest.at<int>(y, x);
+        auto it = new_label.find(k);
+        if (it == new_label.end()) it = new_label.emplace(k, new_label.empty() ? l : next++).first;
+        lab.at<int>(y, x) = it->second;
+      }
+  }
+  // statistics of the relabelled image
+  stats = cv::Mat::zeros(next, 5, CV_32S);
+  std::vector<int> x0(next, labels.cols), y0(next, labels.rows), x1(next, -1), y1(next, -1), area(next, 0);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* lr = labels.ptr<int>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      const int l = lr[x];
+      if (l == 0) continue;
+      ++area[l];
+      x0[l] = std::min(x0[l], x);
+      x1[l] = std::max(x1[l], x);
+      y0[l] = std::min(y0[l], y);
+      y1[l] = std::max(y1[l], y);
+    }
+  }
+  for (int l = 1; l < next; ++l) {
+    if (area[l] == 0) continue;
+    stats.at<int>(l, cv::CC_STAT_LEFT) = x0[l];
+    stats.at<int>(l, cv::CC_STAT_TOP) = y0[l];
+    stats.at<int>(l, cv::CC_STAT_WIDTH) = x1[l] - x0[l] + 1;
+    stats.at<int>(l, cv::CC_STAT_HEIGHT) = y1[l] - y0[l] + 1;
+    stats.at<int>(l, cv::CC_STAT_AREA) = area[l];
+  }
+  return next;
+}
+
 }  // namespace
 
 std::vector<Calcification> detect_calcifications(const Image& image, const BreastRegion& region,
@@ -194,8 +303,8 @@ std::vector<Calcification> detect_calcifications(const Image& image, const Breas
   // hysteresis: low threshold region containing a high-threshold pixel
   const double t_hi = p.threshold_cnr, t_lo = p.threshold_cnr * 0.5;
   cv::Mat low = (m.cnr > t_lo) & mask;
-  cv::Mat labels, stats, centroids;
-  const int n = cv::connectedComponentsWithStats(low, labels, stats, centroids, 8, CV_32S);
+  cv::Mat labels, stats;
+  const int n = split_multi_peak_components(low, (m.cnr > t_hi) & mask, px, labels, stats);
 
   const double max_area_px = 4.0 * M_PI * std::pow(p.max_diameter_mm / px, 2);  // 2x max diameter
   const double min_area_px = 1.0;
@@ -324,7 +433,9 @@ std::vector<Calcification> detect_calcifications(const Image& image, const Breas
                   px,
                   m.fine.at<float>(pk.at) / std::max(1e-6f, dpeak),
                   m.cnr_narrow.at<float>(pk.at),
-                  m.cnr_wide.at<float>(pk.at)};
+                  m.cnr_wide.at<float>(pk.at),
+                  disc_cnr(m.s, pk.at.x, pk.at.y, px, 0.1, 0.25, 0.4, noise),
+                  disc_cnr(m.s, pk.at.x, pk.at.y, px, 0.2, 0.35, 0.55, noise)};
     out.push_back(std::move(c));
   }
   // neighbour counts (context features), via a coarse grid of 5 mm cells

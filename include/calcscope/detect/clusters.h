@@ -23,7 +23,7 @@ struct ClusterParams {
   /// Groups longer than this are re-linked with a 0.6x shorter link (down to 1.5 mm): a chain of
   /// false candidates must not swallow a compact cluster. Segmental/regional extents are recovered
   /// by the description stage's second-level grouping.
-  double max_extent_mm = 20.0;  ///< ... but never fewer than this many (small breasts, crops)
+  double max_extent_mm = 15.0;  ///< ... but never fewer than this many (small breasts, crops)
 };
 
 struct Cluster {
