@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <numeric>
 
@@ -193,6 +194,8 @@ struct Finding {
   double extent_now_mm = 0, extent_then_mm = 0;
   int region_now = -1, region_then = -1;
   std::vector<std::size_t> weak_now, weak_then;  // linked clusters below the reporting cut
+  // pixel evidence (-1 = not checked): members now judged / visible in the prior, and the reverse
+  int judged_now = -1, visible_then = -1, judged_then = -1, visible_now = -1;
   std::string change, reason;
 };
 
@@ -370,6 +373,7 @@ class PriorComparison {
     f.extent_then_mm = extent_of(then_pts);
     const std::string then_words =
         " in the prior" + (pr_.findings.date.empty() ? std::string() : " of " + pr_.findings.date);
+    if (p_.use_pixel_evidence && cur_.image && pr_.findings.image && label_by_pixels(f, then_words)) return;
     const bool one_sided = f.now.empty() || f.then.empty();
     if (one_sided) {
       // the other exam's evidence: its confident calcifications at this place
@@ -407,6 +411,73 @@ class PriorComparison {
     if (f.now.size() > 1 || f.then.size() > 1)
       f.reason = std::to_string(f.now.size()) + " cluster(s) now and " + std::to_string(f.then.size()) +
                  " then at this place, judged as one finding: " + f.reason;
+  }
+
+  /// Member positions of `clusters` (pixels of their exam).
+  std::vector<PointPx> member_px(const ExamFindings& ex, const std::vector<std::size_t>& clusters) const {
+    std::vector<PointPx> out;
+    for (std::size_t k : clusters)
+      for (int id : ex.clusters[k].calcification_ids)
+        if (const auto* c = find_calcification(ex, id)) out.push_back({c->x, c->y});
+    return out;
+  }
+
+  /// Labels `f` from the pixels at its members' mapped positions; false when they cannot decide
+  /// (nothing judged, or members both appeared and disappeared): the counts decide then.
+  bool label_by_pixels(Finding& f, const std::string& then_words) {
+    const SimilarityTransform& t = pr_.registration.transform;
+    const SpotCheck now = check_spots(*cur_.image, *pr_.findings.image, t.inverse(), member_px(cur_, f.now), p_.pixel_evidence);
+    const SpotCheck then = check_spots(*pr_.findings.image, *cur_.image, t, member_px(pr_.findings, f.then), p_.pixel_evidence);
+    f.judged_now = now.judged, f.visible_then = now.visible;
+    f.judged_then = then.judged, f.visible_now = then.visible;
+    if (std::getenv("CALCSCOPE_DUMP_PIXELS")) {
+      PointPx at = f.now.empty() ? then_centres_[f.then.front()] : now_centres_[f.now.front()];
+      std::printf("PXDUMP %.2f %.2f %zu %zu %d %d %d %d |", at.x, at.y, f.now.size(), f.then.size(), f.count_now,
+                  f.count_then, f.region_now, f.region_then);
+      for (const auto& sp : now.spots) std::printf(" %.2f:%.2f", sp.own_cnr, sp.judged ? sp.other_cnr : -99.0);
+      std::printf(" |");
+      for (const auto& sp : then.spots) std::printf(" %.2f:%.2f", sp.own_cnr, sp.judged ? sp.other_cnr : -99.0);
+      std::printf("\n");
+    }
+    auto enough = [&](int n, int judged, double fraction, int minimum) {
+      return judged > 0 && n >= std::max(static_cast<double>(minimum), fraction * judged) - 1e-9;
+    };
+    const int fresh = now.judged - now.visible, gone = then.judged - then.visible;
+    const bool grew = enough(fresh, now.judged, p_.pixel_change_fraction, p_.pixel_change_min);
+    const bool shrank = enough(gone, then.judged, p_.pixel_change_fraction, p_.pixel_change_min);
+    char buf[320];
+    if (f.then.empty() || f.now.empty()) {
+      const bool missing_then = f.then.empty();
+      const SpotCheck& c = missing_then ? now : then;
+      if (c.judged == 0) return false;  // e.g. outside the other exam's field of view
+      if (!enough(c.visible, c.judged, p_.pixel_present_fraction, p_.pixel_present_min)) {
+        f.change = missing_then ? "new" : "resolved";
+        std::snprintf(buf, sizeof buf, missing_then ? "no cluster%s at this place, and %d of its %d calcifications were not visible there then (pixel check)"
+                                                    : "the cluster%s is not found now, and %d of its %d calcifications are no longer visible (pixel check)",
+                      then_words.c_str(), c.judged - c.visible, c.judged);
+        f.reason = buf;
+        return true;
+      }
+      // present in both exams: judged by the members not visible in the other one
+      (missing_then ? f.count_then : f.count_now) = c.visible;
+      const bool changed = missing_then ? grew : shrank;
+      f.change = changed ? (missing_then ? "increased" : "decreased") : "stable";
+      std::snprintf(buf, sizeof buf, missing_then ? "no reported cluster%s, but %d of its %d calcifications were visible there then (pixel check)"
+                                                  : "the cluster%s is not reported now, but %d of its %d calcifications are still visible (pixel check)",
+                    then_words.c_str(), c.visible, c.judged);
+      f.reason = buf;
+      if (changed) f.reason += missing_then ? "; the others are new" : "; the others are gone";
+      return true;
+    }
+    if (grew && shrank) return false;
+    f.change = grew ? "increased" : shrank ? "decreased" : "stable";
+    std::snprintf(buf, sizeof buf, "%d calcifications now, %d then; of the current ones %d of %d were visible%s, of the prior ones %d of %d are visible now (pixel check)",
+                  f.count_now, f.count_then, now.visible, now.judged, then_words.c_str(), then.visible, then.judged);
+    f.reason = buf;
+    if (f.now.size() > 1 || f.then.size() > 1)
+      f.reason = std::to_string(f.now.size()) + " cluster(s) now and " + std::to_string(f.then.size()) +
+                 " then at this place, judged as one finding: " + f.reason;
+    return true;
   }
 
   const ExamFindings& cur_;
@@ -488,6 +559,8 @@ ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam
     ch.region_count_then = f.region_then;
     ch.group_clusters_now = static_cast<int>(f.now.size());
     ch.group_clusters_then = static_cast<int>(f.then.size());
+    ch.members_judged_now = f.judged_now, ch.members_visible_then = f.visible_then;
+    ch.members_judged_then = f.judged_then, ch.members_visible_now = f.visible_now;
   };
 
   for (std::size_t i = 0; i < current.clusters.size(); ++i) {
@@ -621,6 +694,11 @@ nlohmann::json to_json(const ClusterChange& c) {
     j["prior_y"] = c.prior_px.y;
   }
   if (c.match_distance_mm >= 0) j["match_distance_mm"] = c.match_distance_mm;
+  if (c.members_judged_now >= 0)
+    j["pixel_evidence"] = {{"members_judged_now", c.members_judged_now},
+                           {"members_visible_then", c.members_visible_then},
+                           {"members_judged_then", c.members_judged_then},
+                           {"members_visible_now", c.members_visible_now}};
   if (!c.morphology_now.empty() || !c.morphology_then.empty())
     j["morphology"] = {{"now", c.morphology_now}, {"then", c.morphology_then}, {"changed", c.morphology_changed}};
   if (!c.distribution_now.empty() || !c.distribution_then.empty())

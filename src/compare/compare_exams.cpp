@@ -40,6 +40,7 @@ CompareRun compare_exams(const ExamImage& current, const std::vector<ExamImage>&
   assess_image(run.current_description, current.image->info.laterality);
   ExamFindings now = findings_from(run.current_analysis, current.file, run.current.date);
   now.descriptions = run.current_description.clusters;
+  now.image = current.image;  // pixel evidence at the mapped member positions
 
   std::vector<PriorExam> prior_exams;
   std::vector<ExamImage> dated;
@@ -56,6 +57,7 @@ CompareRun compare_exams(const ExamImage& current, const std::vector<ExamImage>&
     PriorExam pe;
     pe.findings = findings_from(a, p.file, e.date);
     pe.findings.descriptions = d.clusters;
+    pe.findings.image = p.image;
     pe.registration = reg;
     prior_exams.push_back(std::move(pe));
     dated.push_back(e);

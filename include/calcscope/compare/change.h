@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calcscope/assess/assessment.h"
+#include "calcscope/compare/pixel_evidence.h"
 #include "calcscope/compare/register.h"
 #include "calcscope/detect/calcifications.h"
 #include "calcscope/detect/clusters.h"
@@ -24,6 +25,9 @@ struct ExamFindings {
   std::vector<Cluster> clusters;
   std::vector<Calcification> calcifications;  ///< members of the clusters at least (looked up by id)
   std::vector<ClusterDescription> descriptions;  ///< optional, by cluster_id: morphology/distribution/category
+  /// Optional: the analysed image (not owned; must outlive compare_findings). When both exams carry
+  /// theirs, change is judged by pixel evidence (ChangeParams::pixel_evidence).
+  const Image* image = nullptr;
 };
 
 /// Findings of an analysed image (descriptions left empty: add them when available).
@@ -73,6 +77,22 @@ struct ChangeParams {
   double confident_calcification_score = 0.8;
   /// Calcifications at least this likely are matched one by one (calcifications new/persisting/gone).
   double evidence_min_calcification_score = 0.3;
+
+  /// Pixel evidence (used when both exams carry their image): every member of the group's clusters
+  /// is looked up in the other exam's pixels at its mapped position (check_spots). Then
+  ///  - a group with clusters in one exam only was present in the other when at least
+  ///    max(pixel_present_min, pixel_present_fraction * judged) of its members are visible there;
+  ///  - members not visible in the other exam are new (now) or gone (then): "increased" when the
+  ///    new ones number at least max(pixel_change_min, pixel_change_fraction * judged members now),
+  ///    "decreased" the same way round, "stable" when neither (both: judged by counts).
+  /// The detector's counts no longer decide: a speck kept in one exam and dropped in the other is
+  /// visible in both. Chosen on phantom series seeds 100-129 (docs/compare.md).
+  bool use_pixel_evidence = true;
+  PixelEvidenceParams pixel_evidence;
+  double pixel_present_fraction = 0.5;
+  int pixel_present_min = 2;
+  double pixel_change_fraction = 0.3;
+  int pixel_change_min = 2;
 };
 
 /// The match of a current cluster in one prior (history across priors).
@@ -106,6 +126,11 @@ struct ClusterChange {
   int calcifications_new = 0;         ///< members with no counterpart in the prior image
   int calcifications_persisting = 0;  ///< members also seen in the prior image
   int calcifications_gone = 0;        ///< prior members with no counterpart now
+  /// Pixel evidence (-1 = not checked: an exam without its image): members of the current clusters
+  /// judged, and of those visible in the prior's pixels; members of the prior clusters judged, and
+  /// of those visible now.
+  int members_judged_now = -1, members_visible_then = -1;
+  int members_judged_then = -1, members_visible_now = -1;
   // description change (when both descriptions are known)
   std::string morphology_now, morphology_then, distribution_now, distribution_then;
   bool morphology_changed = false, distribution_changed = false;

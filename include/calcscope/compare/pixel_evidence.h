@@ -1,0 +1,59 @@
+// Pixel evidence for the comparison with priors: is a calcification seen in one exam also visible
+// in the other exam's pixels at the mapped position? Detector counts fluctuate between two exams
+// of the same breast (specks at the detector's limit score above or below its cut, resampling
+// softens 1-3 pixel specks), but the local contrast at a known place is a steadier witness: the
+// same spot in both images, compared by contrast-to-noise, not by whether the detector kept it.
+#pragma once
+#include <vector>
+
+#include "calcscope/compare/register.h"
+#include "calcscope/core/image.h"
+
+namespace calcscope {
+
+struct PixelEvidenceParams {
+  /// Band-pass measure of a spot: (G(fine) - G(background)) * image, divided by the robust noise
+  /// (1.4826 * median absolute band-pass value) of a patch around the spots. Sigmas in mm; the fine
+  /// one is at least half a pixel.
+  double fine_sigma_mm = 0.05;
+  double background_sigma_mm = 0.5;
+  /// The response at a spot is the largest within this radius (at least one pixel): a speck's
+  /// centroid moves by a fraction of a pixel between exams and through resampling.
+  double local_search_mm = 0.1;
+  /// Residual misregistration searched for, common to all spots of a group (registration error is
+  /// locally a shift): the offset maximising the summed responses (each capped at its own-image
+  /// response) within this radius.
+  double offset_search_mm = 1.5;
+  /// A spot is visible in the other image when its response there is at least this fraction of
+  /// its response in its own image ...
+  double visible_fraction = 0.5;
+  /// ... and at least this contrast-to-noise.
+  double visible_min_cnr = 2.0;
+  /// Spots weaker than this in their own image are not judged (a false candidate of one exam's
+  /// noise would otherwise count as a calcification missing from the other).
+  double min_own_cnr = 2.5;
+};
+
+/// One spot (a calcification of one exam) looked up in the other exam.
+struct SpotEvidence {
+  PointPx own_px;           ///< in its own image
+  PointPx other_px;         ///< where it lands in the other image (transform + residual offset), pixels
+  double own_cnr = 0;       ///< band-pass contrast-to-noise in its own image
+  double other_cnr = 0;     ///< the same at other_px in the other image
+  bool judged = false;      ///< own_cnr >= min_own_cnr and other_px inside the other image
+  bool visible = false;     ///< judged and visible in the other image
+};
+
+struct SpotCheck {
+  std::vector<SpotEvidence> spots;   ///< in the order given
+  double offset_x_mm = 0, offset_y_mm = 0;  ///< residual offset found (other image mm)
+  int judged = 0, visible = 0;
+};
+
+/// Looks up `spots_px` (pixels of `own`) in `other` through `own_to_other` (own mm -> other mm).
+/// Both images need their pixel size (Error(InvalidImage) otherwise); spots outside `own` throw
+/// Error(InvalidData). An empty list gives an empty check.
+SpotCheck check_spots(const Image& own, const Image& other, const SimilarityTransform& own_to_other,
+                      const std::vector<PointPx>& spots_px, const PixelEvidenceParams& params = {});
+
+}  // namespace calcscope
