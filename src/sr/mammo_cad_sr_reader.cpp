@@ -8,7 +8,9 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -386,29 +388,152 @@ class Interpreter {
     out_.clusters.push_back(std::move(cl));
   }
 
-  /// Composite Features "related spatially" (TID 4004/4005) become pairs of cluster indices.
+  /// Composite Features (TID 4004/4005): "related spatially" become pairs of cluster indices,
+  /// "related temporally" become temporal links (their prior members move to prior_clusters).
   void link_composites() {
+    std::set<int> prior_members;
     for (const Node* feature : composites_) {
       bool spatial = false, temporal = false;
       std::vector<int> members;
+      std::string parameters;
+      std::optional<int> difference_count;
+      std::optional<double> difference_location_mm;
       for (const Node& child : feature->children) {
         const Node& c = effective(child);
         if (is(c.concept_name, sr::kCompositeType)) {
           spatial = is(c.code, sr::kRelatedSpatially);
           temporal = is(c.code, sr::kRelatedTemporally);
+        } else if (is(c.concept_name, sr::kAlgorithmParameters)) {
+          parameters = c.text;
+        } else if (c.vt == "NUM" && c.has_num &&
+                   (is(c.concept_name, sr::kDifferenceInNumberOfCalcifications) ||
+                    is(c.concept_name, sr::kDifferenceInNumberOfCalcificationsSrt))) {
+          difference_count = static_cast<int>(std::lround(c.num));
+        } else if (c.vt == "NUM" && c.has_num &&
+                   (is(c.concept_name, sr::kDifferenceInLocation) || is(c.concept_name, sr::kDifferenceInLocationSrt))) {
+          difference_location_mm = c.units.value == "um" ? c.num / 1000.0 : c.units.value == "cm" ? c.num * 10.0 : c.num;
         } else if (child.rel == "INFERRED FROM") {
           const auto it = cluster_of_.find(&c);
           if (it != cluster_of_.end()) members.push_back(it->second);
         }
       }
       if (temporal) {
-        out_.warnings.push_back("a temporal Composite Feature (prior comparison) was found and not read");
+        read_temporal(members, parameters, difference_count, difference_location_mm, prior_members);
         continue;
       }
       if (!spatial) continue;
       for (std::size_t i = 0; i < members.size(); ++i) {
         for (std::size_t j = i + 1; j < members.size(); ++j) out_.spatial_links.emplace_back(members[i], members[j]);
       }
+    }
+    separate_prior_clusters(prior_members);
+  }
+
+  /// "key=value" words of calcscope's Algorithm Parameters.
+  static std::map<std::string, std::string> parameter_words(const std::string& text) {
+    std::map<std::string, std::string> kv;
+    std::istringstream in(text);
+    for (std::string word; in >> word;) {
+      const auto eq = word.find('=');
+      if (eq != std::string::npos) kv[word.substr(0, eq)] = word.substr(eq + 1);
+    }
+    return kv;
+  }
+
+  std::string study_date_of(const std::string& image_uid) const {
+    for (const SrImageEntry& e : out_.images) {
+      if (e.sop_instance_uid == image_uid) return e.study_date;
+    }
+    return {};
+  }
+
+  /// One temporal Composite Feature. Members on the prior image (named by calcscope's parameters, or
+  /// with an older Study Date in the Image Library) are prior findings; the others are current.
+  void read_temporal(const std::vector<int>& members, const std::string& parameters, std::optional<int> difference_count,
+                     std::optional<double> difference_location_mm, std::set<int>& prior_members) {
+    std::map<std::string, std::string> kv = parameter_words(parameters);
+    std::string newest;  // the current exam: the newest Study Date of the Image Library
+    for (const SrImageEntry& e : out_.images) newest = std::max(newest, e.study_date);
+    std::vector<int> now, then;
+    for (int m : members) {
+      const SrCluster& c = out_.clusters[static_cast<std::size_t>(m - 1)];
+      const std::string date = study_date_of(c.image_sop_instance_uid);
+      bool prior = false;
+      if (!kv["prior_sop_instance_uid"].empty()) {
+        prior = c.image_sop_instance_uid == kv["prior_sop_instance_uid"];
+      } else if (!kv["current_sop_instance_uid"].empty()) {
+        prior = c.image_sop_instance_uid != kv["current_sop_instance_uid"];
+      } else if (!date.empty() && !newest.empty()) {
+        prior = date < newest;
+      } else if (!now.empty()) {
+        prior = true;  // no dates, no parameters: the first member is taken as the current one
+      }
+      (prior ? then : now).push_back(m);
+    }
+    if (now.size() > 1 || then.size() > 1) {
+      out_.warnings.push_back("a temporal Composite Feature has " + std::to_string(now.size()) + " current and " +
+                              std::to_string(then.size()) + " prior members; the first of each is linked");
+    }
+    SrTemporalLink link;
+    if (!now.empty()) {
+      const SrCluster& c = out_.clusters[static_cast<std::size_t>(now.front() - 1)];
+      link.current = {c.image_sop_instance_uid, c.cluster_id};
+    } else {
+      link.current.sop_instance_uid = kv["current_sop_instance_uid"];
+    }
+    if (!then.empty()) {
+      const SrCluster& c = out_.clusters[static_cast<std::size_t>(then.front() - 1)];
+      link.prior_sop_instance_uid = c.image_sop_instance_uid;
+      link.prior_cluster_id = c.cluster_id;
+    } else {
+      link.prior_sop_instance_uid = kv["prior_sop_instance_uid"];
+      if (!kv["prior_cluster_id"].empty()) {
+        try {
+          link.prior_cluster_id = std::stoi(kv["prior_cluster_id"]);
+        } catch (const std::exception&) {
+          out_.warnings.push_back("unreadable prior_cluster_id in Algorithm Parameters '" + parameters + "'");
+        }
+      }
+    }
+    for (const SrImageEntry& e : out_.images) {
+      if (e.sop_instance_uid == link.prior_sop_instance_uid) link.prior_sop_class_uid = e.sop_class_uid;
+    }
+    if (link.prior_sop_class_uid.empty()) link.prior_sop_class_uid = kv["prior_sop_class_uid"];
+    link.difference_in_number_of_calcifications = difference_count;
+    link.difference_in_location_mm = difference_location_mm;
+    link.change = kv["change"];
+    for (int m : then) prior_members.insert(m);
+    out_.temporal_links.push_back(std::move(link));
+  }
+
+  /// Moves the prior findings out of SrContent::clusters (renumbering the rest and the spatial links)
+  /// and marks the images only the priors are on.
+  void separate_prior_clusters(const std::set<int>& prior_members) {
+    std::map<int, int> renumber;
+    std::vector<SrCluster> current;
+    for (SrCluster& c : out_.clusters) {
+      if (prior_members.count(c.index) != 0) {
+        c.index = static_cast<int>(out_.prior_clusters.size()) + 1;
+        out_.prior_clusters.push_back(std::move(c));
+      } else {
+        renumber[c.index] = static_cast<int>(current.size()) + 1;
+        c.index = renumber[c.index];
+        current.push_back(std::move(c));
+      }
+    }
+    out_.clusters = std::move(current);
+    std::vector<std::pair<int, int>> links;
+    for (const auto& [a, b] : out_.spatial_links) {
+      if (renumber.count(a) != 0 && renumber.count(b) != 0) links.emplace_back(renumber[a], renumber[b]);
+    }
+    out_.spatial_links = std::move(links);
+    std::set<std::string> prior_images, current_images;
+    for (const SrTemporalLink& l : out_.temporal_links) prior_images.insert(l.prior_sop_instance_uid);
+    for (const SrCluster& c : out_.prior_clusters) prior_images.insert(c.image_sop_instance_uid);
+    for (const SrCluster& c : out_.clusters) current_images.insert(c.image_sop_instance_uid);
+    for (const SrTemporalLink& l : out_.temporal_links) current_images.insert(l.current.sop_instance_uid);
+    for (SrImageEntry& e : out_.images) {
+      e.prior = prior_images.count(e.sop_instance_uid) != 0 && current_images.count(e.sop_instance_uid) == 0;
     }
   }
 

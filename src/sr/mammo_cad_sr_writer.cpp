@@ -175,6 +175,15 @@ struct ClusterSlot {
   const ClusterDescription* description = nullptr;
 };
 
+/// A temporal link checked against the inputs.
+struct TemporalSlot {
+  const SrTemporalLink* link = nullptr;
+  int current_slot = -1;   ///< index into the current clusters, -1 = resolved (nothing now)
+  int prior_image = -1;    ///< index into SrWriteOptions::prior_images, -1 = not given
+  const Cluster* prior_cluster = nullptr;  ///< null = no counterpart (new finding)
+  const ClusterDescription* prior_description = nullptr;
+};
+
 class Writer {
  public:
   Writer(const std::vector<SrImageInput>& images, const std::vector<SrSpatialLink>& links,
@@ -195,31 +204,11 @@ class Writer {
   void validate_and_fill_identity() {
     if (images_.empty()) throw Error(ErrorCode::Usage, "write_mammo_cad_sr needs at least one analysed image");
     for (std::size_t i = 0; i < images_.size(); ++i) {
-      const SrImageInput& in = images_[i];
-      if (in.result == nullptr) {
-        throw Error(ErrorCode::Usage, "write_mammo_cad_sr: image " + std::to_string(i) + " has no AnalysisResult",
-                    in.info.source_path);
-      }
-      std::string sop_class = in.info.sop_class_uid, sop_inst = in.info.sop_instance_uid;
-      if (sop_class.empty() || sop_inst.empty()) {
-        if (!opt_.allow_missing_uids) {
-          throw Error(ErrorCode::InvalidData,
-                      "a DICOM SR can only reference DICOM images, and this image has no SOP Class/Instance UID "
-                      "(raster input?); analyse the DICOM file, or skip the SR report for raster input",
-                      in.info.source_path);
-        }
-        if (sop_class.empty()) sop_class = kDigitalMammographyForPresentation;
-        if (sop_inst.empty()) sop_inst = new_uid();
-        summary_.warnings.push_back("image " + std::to_string(i) + " had no DICOM identity; invented UIDs");
-      }
-      std::string series = in.info.series_instance_uid;
-      if (series.empty()) {
-        series = new_uid();
-        summary_.warnings.push_back("image " + std::to_string(i) + " had no Series Instance UID; invented one");
-      }
-      sop_class_.push_back(sop_class);
-      sop_instance_.push_back(sop_inst);
-      series_instance_.push_back(series);
+      identity(images_[i], "image " + std::to_string(i), sop_class_, sop_instance_, series_instance_);
+    }
+    for (std::size_t i = 0; i < opt_.prior_images.size(); ++i) {
+      identity(opt_.prior_images[i], "prior image " + std::to_string(i), prior_sop_class_, prior_sop_instance_,
+               prior_series_instance_);
     }
     const ImageInfo& first = images_.front().info;
     study_uid_ = first.study_instance_uid;
@@ -236,10 +225,6 @@ class Writer {
         summary_.warnings.push_back("image " + std::to_string(i) +
                                     " belongs to another study; the SR is written into the first image's study");
       }
-    }
-    if (!opt_.temporal_links.empty()) {
-      summary_.warnings.push_back("temporal links (prior comparison) are not written to the SR yet; " +
-                                  std::to_string(opt_.temporal_links.size()) + " skipped");
     }
     // clusters, in image order then result order
     for (std::size_t i = 0; i < images_.size(); ++i) {
@@ -266,6 +251,93 @@ class Writer {
     for (int i = 0; i < static_cast<int>(slots_.size()); ++i) by_root[groups.find(i)].push_back(i);
     for (auto& [root, members] : by_root) groups_.push_back(members);
     std::sort(groups_.begin(), groups_.end());  // document order follows image/cluster order
+    resolve_temporal_links();
+  }
+
+  /// SOP Class/Instance and Series Instance UID of one image (invented when allowed).
+  void identity(const SrImageInput& in, const std::string& label, std::vector<std::string>& classes,
+                std::vector<std::string>& instances, std::vector<std::string>& series_list) {
+    if (in.result == nullptr) {
+      throw Error(ErrorCode::Usage, "write_mammo_cad_sr: " + label + " has no AnalysisResult", in.info.source_path);
+    }
+    std::string sop_class = in.info.sop_class_uid, sop_inst = in.info.sop_instance_uid;
+    if (sop_class.empty() || sop_inst.empty()) {
+      if (!opt_.allow_missing_uids) {
+        throw Error(ErrorCode::InvalidData,
+                    "a DICOM SR can only reference DICOM images, and this image has no SOP Class/Instance UID "
+                    "(raster input?); analyse the DICOM file, or skip the SR report for raster input",
+                    in.info.source_path);
+      }
+      if (sop_class.empty()) sop_class = kDigitalMammographyForPresentation;
+      if (sop_inst.empty()) sop_inst = new_uid();
+      summary_.warnings.push_back(label + " had no DICOM identity; invented UIDs");
+    }
+    std::string series = in.info.series_instance_uid;
+    if (series.empty()) {
+      series = new_uid();
+      summary_.warnings.push_back(label + " had no Series Instance UID; invented one");
+    }
+    classes.push_back(sop_class);
+    instances.push_back(sop_inst);
+    series_list.push_back(series);
+  }
+
+  /// Checks the temporal links and assigns each to its current cluster (one link per cluster).
+  void resolve_temporal_links() {
+    for (std::size_t l = 0; l < opt_.temporal_links.size(); ++l) {
+      const SrTemporalLink& link = opt_.temporal_links[l];
+      TemporalSlot t;
+      t.link = &link;
+      if (link.current.cluster_id != 0) t.current_slot = slot_of(link.current);
+      if (!link.prior_sop_instance_uid.empty()) {
+        const auto it = std::find(prior_sop_instance_.begin(), prior_sop_instance_.end(), link.prior_sop_instance_uid);
+        if (it != prior_sop_instance_.end()) t.prior_image = static_cast<int>(it - prior_sop_instance_.begin());
+      }
+      if (link.prior_cluster_id != 0) {
+        if (t.prior_image < 0) {
+          throw Error(ErrorCode::Usage, "a temporal link names prior cluster " + std::to_string(link.prior_cluster_id) +
+                                            " on image '" + link.prior_sop_instance_uid +
+                                            "', which is not among SrWriteOptions::prior_images");
+        }
+        const SrImageInput& prior = opt_.prior_images[static_cast<std::size_t>(t.prior_image)];
+        for (const Cluster& c : prior.result->clusters) {
+          if (c.id == link.prior_cluster_id) t.prior_cluster = &c;
+        }
+        if (t.prior_cluster == nullptr) {
+          throw Error(ErrorCode::Usage, "a temporal link names prior cluster " + std::to_string(link.prior_cluster_id) +
+                                            ", which is not in that prior image's AnalysisResult");
+        }
+        if (prior.description != nullptr) {
+          for (const ClusterDescription& d : prior.description->clusters) {
+            if (d.cluster_id == link.prior_cluster_id) t.prior_description = &d;
+          }
+        }
+      }
+      if (t.current_slot < 0 && t.prior_cluster == nullptr) {
+        throw Error(ErrorCode::Usage, "a temporal link needs a current cluster, a prior cluster or both");
+      }
+      if (t.current_slot >= 0) {
+        if (temporal_of_slot_.count(t.current_slot) != 0) {
+          summary_.warnings.push_back("cluster " + std::to_string(link.current.cluster_id) +
+                                      " has several temporal links; only the first is written");
+          continue;
+        }
+        if (in_spatial_group(t.current_slot)) {
+          summary_.warnings.push_back("cluster " + std::to_string(link.current.cluster_id) +
+                                      " is part of a CC-MLO group; its temporal link is not written");
+          continue;
+        }
+        temporal_of_slot_[t.current_slot] = static_cast<int>(temporal_.size());
+      }
+      temporal_.push_back(t);
+    }
+  }
+
+  bool in_spatial_group(int slot) const {
+    for (const std::vector<int>& g : groups_) {
+      if (g.size() > 1 && std::find(g.begin(), g.end(), slot) != g.end()) return true;
+    }
+    return false;
   }
 
   int slot_of(const SrClusterRef& ref) const {
@@ -274,7 +346,7 @@ class Writer {
         return static_cast<int>(i);
       }
     }
-    throw Error(ErrorCode::Usage, "a spatial link names cluster " + std::to_string(ref.cluster_id) + " on image " +
+    throw Error(ErrorCode::Usage, "a spatial or temporal link names cluster " + std::to_string(ref.cluster_id) + " on image " +
                                       ref.sop_instance_uid + ", which is not among the SR's images and clusters");
   }
 
@@ -315,6 +387,17 @@ class Writer {
                                                              sop_class_[i].c_str(), sop_instance_[i].c_str()),
           "Current Requested Procedure Evidence");
     }
+    // prior images belong to other studies: Pertinent Other Evidence (PS3.3 C.17.2.3)
+    for (std::size_t i = 0; i < opt_.prior_images.size(); ++i) {
+      std::string study = opt_.prior_images[i].info.study_instance_uid;
+      if (study.empty()) {
+        study = new_uid();
+        summary_.warnings.push_back("prior image " + std::to_string(i) + " had no Study Instance UID; invented one");
+      }
+      hdr(doc.getPertinentOtherEvidence().addItem(study.c_str(), prior_series_instance_[i].c_str(),
+                                                  prior_sop_class_[i].c_str(), prior_sop_instance_[i].c_str()),
+          "Pertinent Other Evidence");
+    }
     hdr(doc.setContentDate(date.c_str()), "Content Date");
     hdr(doc.setContentTime(time.c_str()), "Content Time");
   }
@@ -336,18 +419,32 @@ class Writer {
 
     // TID 4000 rows 3-4: Image Library with one TID 4020 entry per image
     const size_t library = b.container(root, DT::RT_contains, sr::kImageLibrary);
-    for (std::size_t i = 0; i < images_.size(); ++i) image_ids_.push_back(library_entry(b, library, i));
+    for (std::size_t i = 0; i < images_.size(); ++i) {
+      image_ids_.push_back(library_entry(b, library, images_[i], sop_class_[i], sop_instance_[i]));
+    }
+    for (std::size_t i = 0; i < opt_.prior_images.size(); ++i) {
+      prior_image_ids_.push_back(
+          library_entry(b, library, opt_.prior_images[i], prior_sop_class_[i], prior_sop_instance_[i]));
+    }
 
     // TID 4000 row 5 / TID 4001 row 1: CAD Processing and Findings Summary (CID 6047)
-    const bool with_findings = !slots_.empty();
+    const bool with_findings = !slots_.empty() || !temporal_.empty();
     const size_t summary = b.code(root, DT::RT_contains, sr::kCadProcessingAndFindingsSummary,
                                   with_findings ? sr::kAllSucceededWithFindings : sr::kAllSucceededWithoutFindings);
     for (const std::vector<int>& group : groups_) {
       if (group.size() == 1) {
-        single_cluster_impression(b, summary, group.front());
+        const auto t = temporal_of_slot_.find(group.front());
+        if (t != temporal_of_slot_.end()) {
+          temporal_impression(b, summary, temporal_[static_cast<std::size_t>(t->second)]);
+        } else {
+          single_cluster_impression(b, summary, group.front());
+        }
       } else {
         correlated_impression(b, summary, group);
       }
+    }
+    for (const TemporalSlot& t : temporal_) {  // resolved: only in the prior
+      if (t.current_slot < 0) temporal_impression(b, summary, t);
     }
 
     // TID 4000 rows 8-9 -> TID 4015/4017: Summary of Detections
@@ -362,21 +459,24 @@ class Writer {
     const bool described = std::any_of(images_.begin(), images_.end(),
                                        [](const SrImageInput& in) { return in.description != nullptr; });
     const bool correlated = summary_.spatial_links > 0;
-    if (!described && !correlated) {
+    const bool temporal = !temporal_.empty();
+    if (!described && !correlated && !temporal) {
       b.code(root, DT::RT_contains, sr::kSummaryOfAnalyses, sr::kNotAttempted);
     } else {
       const size_t analyses = b.code(root, DT::RT_contains, sr::kSummaryOfAnalyses, sr::kSucceeded);
       const size_t ok = b.container(analyses, DT::RT_inferredFrom, sr::kSuccessfulAnalyses);
       if (described) algorithm_run(b, ok, sr::kAnalysisPerformed, sr::kIndividualImpressionAnalysis);
       if (correlated) algorithm_run(b, ok, sr::kAnalysisPerformed, sr::kSpatialCollocationAnalysis);
+      if (temporal) algorithm_run(b, ok, sr::kAnalysisPerformed, sr::kTemporalCorrelation, true);
     }
     summary_.images = static_cast<int>(images_.size());
+    summary_.prior_images = static_cast<int>(opt_.prior_images.size());
   }
 
   /// TID 4020 CAD Image Library Entry.
-  size_t library_entry(TreeBuilder& b, size_t library, std::size_t i) {
-    const SrImageInput& in = images_[i];
-    const size_t img = b.image(library, sop_class_[i], sop_instance_[i]);  // row 1
+  size_t library_entry(TreeBuilder& b, size_t library, const SrImageInput& in, const std::string& sop_class,
+                       const std::string& sop_instance) {
+    const size_t img = b.image(library, sop_class, sop_instance);  // row 1
     if (const sr::Term* lat = sr::find_term_by_word(sr::laterality_terms(), in.info.laterality)) {
       b.code(img, DT::RT_hasAcqContext, sr::kImageLaterality, sr::term_code(*lat, opt_.code_style));  // row 2
     } else if (!in.info.laterality.empty()) {
@@ -445,16 +545,77 @@ class Writer {
     for (int s : group) cluster_finding(b, feature, DT::RT_inferredFrom, s);                           // TID 4004: INFERRED FROM TID 4006
   }
 
+  /// TID 4003 with a TID 4004 Composite Feature "related temporally": a current cluster and its
+  /// counterpart on a prior image (or only one of them: new / resolved), with the CID 6037
+  /// differences (TID 4005 row 11).
+  void temporal_impression(TreeBuilder& b, size_t summary, const TemporalSlot& t) {
+    const SrTemporalLink& link = *t.link;
+    const ClusterSlot* now = t.current_slot >= 0 ? &slots_[static_cast<std::size_t>(t.current_slot)] : nullptr;
+    const std::string intent = now != nullptr ? rendering_intent(*now) : std::string("Optional");
+    const bool both = now != nullptr && t.prior_cluster != nullptr;
+    const size_t impression = b.container(summary, DT::RT_inferredFrom, sr::kIndividualImpression);   // TID 4003 row 1
+    b.code(impression, DT::RT_hasConceptMod, sr::kRenderingIntent, sr::rendering_intent_code(intent));  // TID 4003 row 2
+    const size_t feature = b.code(impression, DT::RT_contains, sr::kCompositeFeature,                  // TID 4003 row 4,
+                                  sr::calcification_cluster_code(opt_.code_style));                    // TID 4004 row 1
+    b.observation_uid(feature, new_uid());
+    b.code(feature, DT::RT_hasConceptMod, sr::kRenderingIntent, sr::rendering_intent_code(intent));    // TID 4004 row 2
+    // TID 4004 row 3 -> TID 4005 Composite Feature Body
+    b.code(feature, DT::RT_hasProperties, sr::kCompositeType, sr::kRelatedTemporally);                // TID 4005 row 1
+    b.code(feature, DT::RT_hasProperties, sr::kScopeOfFeature,                                        // TID 4005 row 2
+           both ? sr::kDetectedOnMultipleImages : sr::kDetectedOnOnlyOneOfTheImages);
+    b.text(feature, DT::RT_hasProperties, sr::kAlgorithmName, opt_.algorithm_name);                   // TID 4005 row 3 -> 4019
+    b.text(feature, DT::RT_hasProperties, sr::kAlgorithmVersion, opt_.algorithm_version);
+    b.text(feature, DT::RT_hasProperties, sr::kAlgorithmParameters, temporal_parameters(link));
+    if (now != nullptr && now->description != nullptr) {
+      b.num(feature, DT::RT_hasProperties, sr::kProbabilityOfCancer,
+            std::clamp(now->description->likelihood_of_malignancy * 100.0, 0.0, 100.0), sr::kUnitPercent);  // TID 4005 row 5
+    }
+    const bool srt = opt_.code_style == sr::CodeStyle::Srt;
+    if (link.difference_in_number_of_calcifications) {                                                // TID 4005 row 11, CID 6037
+      b.num(feature, DT::RT_hasProperties,
+            srt ? sr::kDifferenceInNumberOfCalcificationsSrt : sr::kDifferenceInNumberOfCalcifications,
+            *link.difference_in_number_of_calcifications, sr::kUnitNone);
+    }
+    if (link.difference_in_location_mm && *link.difference_in_location_mm >= 0) {
+      b.num(feature, DT::RT_hasProperties, srt ? sr::kDifferenceInLocationSrt : sr::kDifferenceInLocation,
+            *link.difference_in_location_mm, sr::kUnitMillimeter);
+    }
+    // TID 4004: INFERRED FROM TID 4006, the current finding first, then the prior one
+    if (now != nullptr) cluster_finding(b, feature, DT::RT_inferredFrom, t.current_slot);
+    if (t.prior_cluster != nullptr) {
+      const std::size_t p = static_cast<std::size_t>(t.prior_image);
+      finding(b, feature, DT::RT_inferredFrom, opt_.prior_images[p], prior_image_ids_[p], *t.prior_cluster,
+              t.prior_description, "Not for Presentation");
+    }
+    ++summary_.temporal_links;
+  }
+
+  /// TID 4019 Algorithm Parameters of a temporal Composite Feature: what the reader needs to rebuild
+  /// the link (also for new and resolved findings, which have one member only).
+  static std::string temporal_parameters(const SrTemporalLink& link) {
+    std::string p = "temporal_link";
+    if (!link.change.empty()) p += " change=" + link.change;
+    p += " current_cluster_id=" + std::to_string(link.current.cluster_id);
+    if (!link.current.sop_instance_uid.empty()) p += " current_sop_instance_uid=" + link.current.sop_instance_uid;
+    p += " prior_cluster_id=" + std::to_string(link.prior_cluster_id);
+    if (!link.prior_sop_instance_uid.empty()) p += " prior_sop_instance_uid=" + link.prior_sop_instance_uid;
+    if (!link.prior_sop_class_uid.empty()) p += " prior_sop_class_uid=" + link.prior_sop_class_uid;
+    return p;
+  }
+
   /// TID 4006 Single Image Finding = Calcification Cluster, with TID 4019, 4021 and 4010 content.
   void cluster_finding(TreeBuilder& b, size_t parent, DT::E_RelationshipType rel, int slot) {
     const ClusterSlot& s = slots_[slot];
-    const Cluster& c = *s.cluster;
-    const ClusterDescription* d = s.description;
-    const size_t image_node = image_ids_[s.image];
+    finding(b, parent, rel, images_[s.image], image_ids_[s.image], *s.cluster, s.description, rendering_intent(s));
+    ++summary_.clusters;
+  }
 
+  /// TID 4006 Single Image Finding = Calcification Cluster on any library image (current or prior).
+  void finding(TreeBuilder& b, size_t parent, DT::E_RelationshipType rel, const SrImageInput& in,
+               size_t image_node, const Cluster& c, const ClusterDescription* d, const std::string& intent) {
     const size_t f = b.code(parent, rel, sr::kSingleImageFinding, sr::calcification_cluster_code(opt_.code_style));  // row 1
     b.observation_uid(f, new_uid());
-    b.code(f, DT::RT_hasConceptMod, sr::kRenderingIntent, sr::rendering_intent_code(rendering_intent(s)));       // row 2
+    b.code(f, DT::RT_hasConceptMod, sr::kRenderingIntent, sr::rendering_intent_code(intent));                    // row 2
     algorithm_identification(b, f, "cluster_id=" + std::to_string(c.id));                                       // TID 4019
     b.num(f, DT::RT_hasProperties, sr::kCertaintyOfFinding, std::clamp(c.score * 100.0, 0.0, 100.0), sr::kUnitPercent);
     if (d != nullptr) {
@@ -487,10 +648,8 @@ class Writer {
                                     "' has no code; not written");
       }
     }
-    ++summary_.clusters;
     // TID 4006 (recursive): the member calcifications, INFERRED FROM
     if (opt_.include_individual_calcifications) {
-      const SrImageInput& in = images_[s.image];
       for (int id : c.calcification_ids) {
         const auto it = std::find_if(in.result->calcifications.begin(), in.result->calcifications.end(),
                                      [id](const Calcification& k) { return k.id == id; });
@@ -534,11 +693,15 @@ class Writer {
   }
 
   /// TID 4017 CAD Detection Performed / TID 4018 CAD Analysis Performed.
-  void algorithm_run(TreeBuilder& b, size_t container, const sr::Code& concept_name, const sr::Code& what) {
+  void algorithm_run(TreeBuilder& b, size_t container, const sr::Code& concept_name, const sr::Code& what,
+                     bool with_priors = false) {
     const size_t run = b.code(container, DT::RT_contains, concept_name, what);  // row 1
     b.text(run, DT::RT_hasConceptMod, sr::kAlgorithmName, opt_.algorithm_name);     // row 2 -> TID 4019
     b.text(run, DT::RT_hasConceptMod, sr::kAlgorithmVersion, opt_.algorithm_version);
     for (size_t img : image_ids_) b.reference(run, DT::RT_inferredFrom, img);       // R-INFERRED FROM Image Library entries
+    if (with_priors) {
+      for (size_t img : prior_image_ids_) b.reference(run, DT::RT_inferredFrom, img);
+    }
   }
 
   // ---- output ---------------------------------------------------------------------------------
@@ -580,6 +743,10 @@ class Writer {
   std::vector<ClusterSlot> slots_;
   std::vector<std::vector<int>> groups_;
   std::vector<size_t> image_ids_;
+  std::vector<std::string> prior_sop_class_, prior_sop_instance_, prior_series_instance_;
+  std::vector<size_t> prior_image_ids_;
+  std::vector<TemporalSlot> temporal_;
+  std::map<int, int> temporal_of_slot_;  ///< current cluster slot -> index into temporal_
 };
 
 }  // namespace

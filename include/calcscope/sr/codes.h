@@ -4,7 +4,7 @@
 // context groups carry both their current SNOMED CT (SCT) code and the legacy SNOMED RT (SRT)
 // code used by older CAD systems; the reader accepts either (and the retired DCM 111104/111105
 // finding codes). Values were checked against DCMTK's dcmsr/codes/dcm.h and the DICOM context
-// groups CID 4014, 6010/6011, 6012/6013, 6014/6015, 6022, 6034, 6042, 6047.
+// groups CID 4014, 6010/6011, 6012/6013, 6014/6015, 6022, 6034, 6035, 6036, 6037, 6042, 6043, 6047.
 #pragma once
 #include <string>
 #include <string_view>
@@ -81,9 +81,17 @@ inline constexpr Code kNotForPresentation{"111152", "DCM", "Not for Presentation
 // CID 6035 Composite Feature Relation, CID 6036 Feature Scope
 inline constexpr Code kRelatedTemporally{"111153", "DCM", "Target content items are related temporally"};
 inline constexpr Code kRelatedSpatially{"111154", "DCM", "Target content items are related spatially"};
+inline constexpr Code kDetectedOnOnlyOneOfTheImages{"111157", "DCM", "Feature detected on only one of the images"};
 inline constexpr Code kDetectedOnMultipleImages{"111158", "DCM", "Feature detected on multiple images"};
+// CID 6037 Mammography Quantitative Temporal Difference Type (TID 4005 row 11, NUM concept names;
+// there is no DCM code for these: SCT, legacy SRT value in the second constant)
+inline constexpr Code kDifferenceInNumberOfCalcifications{"129810007", "SCT", "Difference in number of calcifications"};
+inline constexpr Code kDifferenceInNumberOfCalcificationsSrt{"F-017B5", "SRT", "Difference in number of calcifications"};
+inline constexpr Code kDifferenceInLocation{"129808005", "SCT", "Difference in location"};
+inline constexpr Code kDifferenceInLocationSrt{"F-017B3", "SRT", "Difference in location"};
 // CID 6043 Mammography CAD Analysis Type
 inline constexpr Code kSpatialCollocationAnalysis{"133884007", "SCT", "Spatial collocation analysis"};
+inline constexpr Code kTemporalCorrelation{"133886009", "SCT", "Temporal correlation"};
 inline constexpr Code kIndividualImpressionAnalysis{"111233", "DCM", "Individual Impression/Recommendation Analysis"};
 // CID 6014/6015 Mammography Single Image Finding (current SCT codes; legacy and retired below)
 inline constexpr Code kCalcificationCluster{"129769006", "SCT", "Calcification Cluster"};

@@ -42,14 +42,21 @@ struct SrClusterRef {
 /// Two clusters that are the same lesion seen in two views (CC-MLO correlation).
 using SrSpatialLink = std::pair<SrClusterRef, SrClusterRef>;
 
-/// A cluster compared with a prior exam (for the prior comparison; not written yet: the writer
-/// records a warning and skips these until the temporal Composite Feature is implemented).
+/// A cluster compared with a prior exam (prior comparison). Written as a TID 4004 Composite Feature
+/// "related temporally" (111153) whose members are the current cluster's and the prior cluster's
+/// Single Image Findings, with the difference in number of calcifications (129810007, SCT) and
+/// in location (129808005, SCT) from CID 6037 (TID 4005 row 11). docs/sr.md shows the tree.
 struct SrTemporalLink {
+  /// The current cluster. cluster_id 0 = nothing now (resolved): only the prior finding is written;
+  /// sop_instance_uid still names the current image.
   SrClusterRef current;
   std::string prior_sop_class_uid;
-  std::string prior_sop_instance_uid;
+  std::string prior_sop_instance_uid;  ///< must be one of SrWriteOptions::prior_images when prior_cluster_id != 0
   int prior_cluster_id = 0;  ///< 0 = no matching cluster in the prior (new finding)
   std::optional<int> difference_in_number_of_calcifications;  ///< current minus prior
+  std::optional<double> difference_in_location_mm;            ///< mapped prior centre to current centre
+  std::string change;  ///< calcscope's label ("new", "stable", ...): no standard code, kept in Algorithm Parameters
+  bool operator==(const SrTemporalLink&) const = default;
 };
 
 struct SrWriteOptions {
@@ -68,6 +75,10 @@ struct SrWriteOptions {
   std::string content_date, content_time;
   sr::CodeStyle code_style = sr::CodeStyle::Sct;  ///< SRT / retired DCM only for interoperability tests
   std::vector<SrTemporalLink> temporal_links;     ///< see SrTemporalLink
+  /// The prior images the temporal links refer to: listed in the Image Library (with their Study
+  /// Date) and in the Pertinent Other Evidence, their clusters written only as members of the
+  /// temporal Composite Features (rendering intent "Not for Presentation"). Same rules as `images`.
+  std::vector<SrImageInput> prior_images;
 };
 
 /// What was written, for the caller's JSON output.
@@ -75,6 +86,7 @@ struct SrWriteSummary {
   std::filesystem::path path;
   std::string sop_instance_uid, series_instance_uid, study_instance_uid;
   int images = 0, clusters = 0, calcifications = 0, spatial_links = 0;
+  int prior_images = 0, temporal_links = 0;  ///< temporal links written (skipped ones are in warnings)
   std::vector<std::string> warnings;
 };
 
@@ -106,6 +118,7 @@ struct SrImageEntry {
   std::string view;        ///< "CC", "MLO", ... or ""
   double pixel_spacing_mm = 0;  ///< horizontal; 0 when absent
   std::string study_date;
+  bool prior = false;  ///< only referenced as the prior of a temporal comparison
 };
 
 struct SrCalcification {
@@ -157,12 +170,19 @@ struct SrContent {
   std::vector<SrCluster> clusters;
   std::vector<SrCalcification> calcifications;    ///< individual calcifications outside any cluster
   std::vector<std::pair<int, int>> spatial_links; ///< pairs of SrCluster::index related spatially
+  /// Clusters on prior images, members of temporal Composite Features (not current findings).
+  std::vector<SrCluster> prior_clusters;
+  /// Composite Features "related temporally": current cluster (image, Cluster::id as written by
+  /// calcscope, else the reading order) against its prior counterpart.
+  std::vector<SrTemporalLink> temporal_links;
   std::vector<SrAlgorithmRun> algorithms;
   std::vector<std::string> warnings;               ///< parts not understood (skipped, not fatal)
 };
 
 /// Reads a Mammography CAD SR (any conformant writer; by-value and by-reference geometry,
-/// SCT/SRT/retired DCM finding codes). Throws Error(FileNotFound), Error(Unreadable) when the file
+/// SCT/SRT/retired DCM finding codes). In a temporal Composite Feature the members on older images
+/// (Study Date in the Image Library, or calcscope's Algorithm Parameters) are the prior findings.
+/// Throws Error(FileNotFound), Error(Unreadable) when the file
 /// is not DICOM, Error(InvalidData) when it is not a Mammography CAD SR.
 SrContent read_mammo_cad_sr(const std::filesystem::path& path);
 
