@@ -1,4 +1,5 @@
 // Benign vs malignant on MIAS calcification clusters (include/calcscope/train/describe_mias.h).
+#include "train/xgb_binary.h"
 #include "calcscope/train/describe_mias.h"
 
 #include <algorithm>
@@ -22,12 +23,7 @@ namespace fs = std::filesystem;
 namespace {
 constexpr double kMiasPixelMm = 0.2;
 
-int pair_of(const std::string& stem) {
-  int n = 0;
-  for (char ch : stem)
-    if (std::isdigit(static_cast<unsigned char>(ch))) n = n * 10 + (ch - '0');
-  return (n + 1) / 2;
-}
+int pair_of(const std::string& stem) { return train_detail::mias_pair_index(stem); }
 
 /// The truth circle's calcifications described and assessed as one cluster.
 MiasMalignancyCase assess_circle(const AnalysisResult& analysed, const eval::TruthCluster& t, const ScoringModels& models,

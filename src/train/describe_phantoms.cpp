@@ -1,8 +1,6 @@
 // Phantom evaluation and training of the learned cluster descriptors (include/calcscope/train/describe_phantoms.h).
 #include "calcscope/train/describe_phantoms.h"
 
-#include <xgboost/c_api.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -17,6 +15,7 @@
 
 #include "calcscope/assess/descriptor_model.h"
 #include "calcscope/core/error.h"
+#include "train/xgb_binary.h"
 
 namespace calcscope {
 namespace fs = std::filesystem;
@@ -349,10 +348,6 @@ DescribeEvaluation evaluate_descriptors(int first, int last, const fs::path& cac
 // ---------------------------------------------------------------- training
 namespace {
 
-void xgb_check(int rc, const char* what) {
-  if (rc != 0) throw Error(ErrorCode::Internal, std::string("XGBoost ") + what + " failed: " + XGBGetLastError());
-}
-
 /// Keeps only what GbdtModel reads (the file stays small enough to embed).
 nlohmann::json strip_model(const nlohmann::json& full) {
   const auto& learner = full.at("learner");
@@ -389,32 +384,13 @@ nlohmann::json train_one(const std::vector<DescriptorSample>& data, bool morphol
   if (pos == 0) throw Error(ErrorCode::InvalidData, "descriptor training: no sample of " + word + "; use more seeds");
   const double neg = static_cast<double>(data.size()) - pos;
   for (float l : y) w.push_back(static_cast<float>(l > 0.5f ? neg / pos : 1.0));
-  DMatrixHandle dm;
-  xgb_check(XGDMatrixCreateFromMat(x.data(), data.size(), nf, NAN, &dm), "DMatrix");
-  xgb_check(XGDMatrixSetFloatInfo(dm, "label", y.data(), y.size()), "label");
-  xgb_check(XGDMatrixSetFloatInfo(dm, "weight", w.data(), w.size()), "weight");
-  BoosterHandle b;
-  xgb_check(XGBoosterCreate(&dm, 1, &b), "booster");
-  const auto set = [&](const char* k, const std::string& v) { xgb_check(XGBoosterSetParam(b, k, v.c_str()), k); };
-  set("objective", "binary:logistic");
-  set("max_depth", std::to_string(o.depth));
-  set("eta", std::to_string(o.learning_rate));
-  set("subsample", "0.8");
-  set("colsample_bytree", "0.8");
-  set("min_child_weight", "2");
-  set("lambda", "2");
-  set("nthread", std::to_string(o.threads));
-  set("seed", "11");
-  set("tree_method", "hist");
-  set("verbosity", "0");
-  for (int i = 0; i < o.trees; ++i) xgb_check(XGBoosterUpdateOneIter(b, i, dm), "update");
-  bst_ulong len = 0;
-  const char* buf = nullptr;
-  xgb_check(XGBoosterSaveModelToBuffer(b, R"({"format": "json"})", &len, &buf), "save");
-  const nlohmann::json full = nlohmann::json::parse(std::string(buf, len));
-  XGBoosterFree(b);
-  XGDMatrixFree(dm);
-  return strip_model(full);
+  train_detail::XgbSettings xs;
+  xs.trees = o.trees;
+  xs.depth = o.depth;
+  xs.learning_rate = o.learning_rate;
+  xs.threads = o.threads;
+  xs.seed = 11;
+  return strip_model(nlohmann::json::parse(train_detail::train_xgb_binary(x, nf, y, w, xs)));
 }
 
 }  // namespace

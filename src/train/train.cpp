@@ -13,8 +13,6 @@
 // images nor fold f. MIAS pairs mdb(2k-1), mdb(2k) always share a fold.
 #include "calcscope/train/train.h"
 
-#include <xgboost/c_api.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -37,15 +35,12 @@
 #include "calcscope/phantom/phantom.h"
 #include "calcscope/report/json_output.h"
 #include "detect/gbdt.h"
+#include "train/xgb_binary.h"
 
 namespace calcscope {
 namespace fs = std::filesystem;
 
 namespace {
-
-void xgb_check(int rc, const char* what) {
-  if (rc != 0) throw Error(ErrorCode::Internal, std::string("XGBoost ") + what + " failed: " + XGBGetLastError());
-}
 
 struct Sample {
   std::vector<double> features;
@@ -69,32 +64,13 @@ std::string train_gbdt(const std::vector<Sample>& data, const TrainOptions& o, i
   // balance the classes so that scores around 0.5 separate them
   const double pos_w = pos > 0 ? std::max(1.0, neg / pos) : 1.0;
   for (const auto& s : data) w.push_back(static_cast<float>(s.weight * (s.label > 0.5 ? pos_w : 1.0)));
-  DMatrixHandle dm;
-  xgb_check(XGDMatrixCreateFromMat(x.data(), data.size(), nf, NAN, &dm), "DMatrix");
-  xgb_check(XGDMatrixSetFloatInfo(dm, "label", y.data(), y.size()), "label");
-  xgb_check(XGDMatrixSetFloatInfo(dm, "weight", w.data(), w.size()), "weight");
-  BoosterHandle b;
-  xgb_check(XGBoosterCreate(&dm, 1, &b), "booster");
-  auto set = [&](const char* k, const std::string& v) { xgb_check(XGBoosterSetParam(b, k, v.c_str()), k); };
-  set("objective", "binary:logistic");
-  set("max_depth", std::to_string(depth));
-  set("eta", std::to_string(o.learning_rate));
-  set("subsample", "0.8");
-  set("colsample_bytree", "0.8");
-  set("min_child_weight", "2");
-  set("lambda", "2");
-  set("nthread", std::to_string(o.threads));
-  set("seed", "7");
-  set("tree_method", "hist");
-  set("verbosity", "0");
-  for (int i = 0; i < trees; ++i) xgb_check(XGBoosterUpdateOneIter(b, i, dm), "update");
-  bst_ulong len = 0;
-  const char* buf = nullptr;
-  xgb_check(XGBoosterSaveModelToBuffer(b, R"({"format": "json"})", &len, &buf), "save");
-  std::string text(buf, len);
-  XGBoosterFree(b);
-  XGDMatrixFree(dm);
-  return text;
+  train_detail::XgbSettings xs;
+  xs.trees = trees;
+  xs.depth = depth;
+  xs.learning_rate = o.learning_rate;
+  xs.threads = o.threads;
+  xs.seed = 7;
+  return train_detail::train_xgb_binary(x, nf, y, w, xs);
 }
 
 /// One training image reduced to what training needs: its candidates and truth.
@@ -136,12 +112,7 @@ std::vector<float> label_candidates(const std::vector<Calcification>& cands, con
   return labels;
 }
 
-int pair_index(const std::string& stem) {
-  int n = 0;
-  for (char ch : stem)
-    if (std::isdigit(static_cast<unsigned char>(ch))) n = n * 10 + (ch - '0');
-  return (n + 1) / 2;
-}
+int pair_index(const std::string& stem) { return train_detail::mias_pair_index(stem); }
 
 /// Clusters of one image built from the given candidate scores, labelled against its truth.
 struct ClusterSet {
