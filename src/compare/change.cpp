@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <numeric>
 
@@ -413,32 +412,45 @@ class PriorComparison {
                  " then at this place, judged as one finding: " + f.reason;
   }
 
-  /// Member positions of `clusters` (pixels of their exam).
-  std::vector<PointPx> member_px(const ExamFindings& ex, const std::vector<std::size_t>& clusters) const {
-    std::vector<PointPx> out;
+  /// The spots of a finding in one exam (pixels of that exam): the members of its clusters, and
+  /// the exam's other calcifications scoring >= pixel_region_min_score inside the group's circles
+  /// (a cluster's members the detector did not group, or a cluster not reported in this exam).
+  template <class Map>
+  std::vector<PointPx> spots_px(const ExamFindings& ex, const std::vector<std::size_t>& clusters,
+                                const std::vector<std::pair<PointPx, double>>& circ, Map to_mm) const {
+    std::vector<int> chosen;
     for (std::size_t k : clusters)
-      for (int id : ex.clusters[k].calcification_ids)
-        if (const auto* c = find_calcification(ex, id)) out.push_back({c->x, c->y});
+      for (int id : ex.clusters[k].calcification_ids) chosen.push_back(id);
+    for (const auto& c : ex.calcifications) {
+      if (c.score < p_.pixel_region_min_score) continue;
+      const PointPx q = to_mm(PointPx{c.x, c.y});
+      for (const auto& [centre, r] : circ)
+        if (dist(q, centre) <= r) {
+          chosen.push_back(c.id);
+          break;
+        }
+    }
+    std::sort(chosen.begin(), chosen.end());
+    chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+    std::vector<PointPx> out;
+    for (int id : chosen)
+      if (const auto* c = find_calcification(ex, id)) out.push_back({c->x, c->y});
     return out;
   }
 
-  /// Labels `f` from the pixels at its members' mapped positions; false when they cannot decide
-  /// (nothing judged, or members both appeared and disappeared): the counts decide then.
+  /// Labels `f` from the pixels at its calcifications' mapped positions; false when they cannot
+  /// decide (too few judged: outside the other image's field; or calcifications both appeared and
+  /// disappeared): the counts decide then.
   bool label_by_pixels(Finding& f, const std::string& then_words) {
     const SimilarityTransform& t = pr_.registration.transform;
-    const SpotCheck now = check_spots(*cur_.image, *pr_.findings.image, t.inverse(), member_px(cur_, f.now), p_.pixel_evidence);
-    const SpotCheck then = check_spots(*pr_.findings.image, *cur_.image, t, member_px(pr_.findings, f.then), p_.pixel_evidence);
+    const double pc = cur_.pixel_size_mm;
+    const auto circ = circles(f);
+    const auto spots_now = spots_px(cur_, f.now, circ, [&](PointPx q) { return PointPx{q.x * pc, q.y * pc}; });
+    const auto spots_then = spots_px(pr_.findings, f.then, circ, [&](PointPx q) { return to_current_mm(q); });
+    const SpotCheck now = check_spots(*cur_.image, *pr_.findings.image, t.inverse(), spots_now, p_.pixel_evidence);
+    const SpotCheck then = check_spots(*pr_.findings.image, *cur_.image, t, spots_then, p_.pixel_evidence);
     f.judged_now = now.judged, f.visible_then = now.visible;
     f.judged_then = then.judged, f.visible_now = then.visible;
-    if (std::getenv("CALCSCOPE_DUMP_PIXELS")) {
-      PointPx at = f.now.empty() ? then_centres_[f.then.front()] : now_centres_[f.now.front()];
-      std::printf("PXDUMP %.2f %.2f %zu %zu %d %d %d %d |", at.x, at.y, f.now.size(), f.then.size(), f.count_now,
-                  f.count_then, f.region_now, f.region_then);
-      for (const auto& sp : now.spots) std::printf(" %.2f:%.2f", sp.own_cnr, sp.judged ? sp.other_cnr : -99.0);
-      std::printf(" |");
-      for (const auto& sp : then.spots) std::printf(" %.2f:%.2f", sp.own_cnr, sp.judged ? sp.other_cnr : -99.0);
-      std::printf("\n");
-    }
     auto enough = [&](int n, int judged, double fraction, int minimum) {
       return judged > 0 && n >= std::max(static_cast<double>(minimum), fraction * judged) - 1e-9;
     };
@@ -449,7 +461,7 @@ class PriorComparison {
     if (f.then.empty() || f.now.empty()) {
       const bool missing_then = f.then.empty();
       const SpotCheck& c = missing_then ? now : then;
-      if (c.judged == 0) return false;  // e.g. outside the other exam's field of view
+      if (c.judged == 0 || c.judged < p_.pixel_min_judged_fraction * c.strong) return false;  // outside the other field of view
       if (!enough(c.visible, c.judged, p_.pixel_present_fraction, p_.pixel_present_min)) {
         f.change = missing_then ? "new" : "resolved";
         std::snprintf(buf, sizeof buf, missing_then ? "no cluster%s at this place, and %d of its %d calcifications were not visible there then (pixel check)"
@@ -470,6 +482,8 @@ class PriorComparison {
       return true;
     }
     if (grew && shrank) return false;
+    if (now.judged < p_.pixel_min_judged_fraction * now.strong || then.judged < p_.pixel_min_judged_fraction * then.strong)
+      return false;
     f.change = grew ? "increased" : shrank ? "decreased" : "stable";
     std::snprintf(buf, sizeof buf, "%d calcifications now, %d then; of the current ones %d of %d were visible%s, of the prior ones %d of %d are visible now (pixel check)",
                   f.count_now, f.count_then, now.visible, now.judged, then_words.c_str(), then.visible, then.judged);

@@ -95,7 +95,9 @@ SpotCheck check_spots(const Image& own, const Image& other, const SimilarityTran
   for (const auto& q : spots_px) {
     SpotEvidence s;
     s.own_px = q;
-    s.own_cnr = own_patch.at(static_cast<int>(std::lround(q.x)), static_cast<int>(std::lround(q.y)));
+    const int ix = std::min(own.width - 1, static_cast<int>(std::lround(q.x)));
+    const int iy = std::min(own.height - 1, static_cast<int>(std::lround(q.y)));
+    s.own_cnr = own_patch.at(ix, iy);
     const PointPx m = own_to_other.apply({q.x * po, q.y * po});
     mapped.push_back({m.x / pt, m.y / pt});
     s.other_px = mapped.back();
@@ -142,7 +144,9 @@ SpotCheck check_spots(const Image& own, const Image& other, const SimilarityTran
                         s.other_px.x < other.width && s.other_px.y < other.height;
     s.other_cnr = inside ? v : 0;
     s.judged = inside && s.own_cnr >= p.min_own_cnr;
-    s.visible = s.judged && s.other_cnr >= p.visible_fraction * s.own_cnr && s.other_cnr >= p.visible_min_cnr;
+    s.visible = s.judged && ((s.other_cnr >= p.visible_fraction * s.own_cnr && s.other_cnr >= p.visible_min_cnr) ||
+                             s.other_cnr >= p.visible_cnr);
+    out.strong += s.own_cnr >= p.min_own_cnr;
     out.judged += s.judged;
     out.visible += s.visible;
   }

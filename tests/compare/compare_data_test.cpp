@@ -172,11 +172,10 @@ TEST(PhantomSeries, RegistrationAndChangeLabels) {
   EXPECT_LE(median(r.reg_errors), 2.0);
   EXPECT_GE(r.judged, pairs * 3);
   EXPECT_LE(r.merged, r.judged / 4);  // most clusters must be detected for the figure to mean anything
-  // Issue 5 asks for 0.95. Measured on these held-out seeds: see docs/compare.md. The misses are
-  // clusters at the detector's limit (3-5 members found of 12) whose detected counts do not follow
-  // the true change; this guards against regression:
-  if (r.accuracy() < 0.95) std::printf("KNOWN SHORTFALL: change-label accuracy %.2f < target 0.95\n", r.accuracy());
-  EXPECT_GE(r.accuracy(), 0.8);
+  // Issue 5 asks for 0.95. Measured on these held-out seeds with pixel evidence: 0.955 (docs/compare.md);
+  // one or two labels more or less move it by ~1 %, so the guard is a little below the target:
+  if (r.accuracy() < 0.95) std::printf("SHORTFALL: change-label accuracy %.3f < target 0.95\n", r.accuracy());
+  EXPECT_GE(r.accuracy(), 0.9);
 }
 
 // The seeds the ChangeParams defaults were chosen on (run with --gtest_also_run_disabled_tests).
@@ -283,18 +282,14 @@ Image warped_about_centre(const Image& image, const SimilarityTransform& t) {
   return warp_image(image, about_centre, image.width, image.height, image.pixel_size_mm);
 }
 
-// DISABLED: fails with the committed detector (issue 5 Done-when 2 NOT met; run it with
-// --gtest_also_run_disabled_tests). Measured: 1 of 6 clusters stable over 4 images (mdb211, 227,
-// 238, 241). The misses are clusters of 3-5 members that form in one copy only because their
-// 1-3 pixel specks score below 0.3 in the other copy after resampling: no calcification is left
-// there for the comparison to find (0 confident calcifications at the place). Fixing it needs an
-// image-level check at the mapped member positions (see docs/compare.md, Limits).
+// Judged by pixel evidence (members looked up in the other copy's pixels, docs/compare.md): the
+// specks of small clusters that the detector keeps in one copy only are visible in both.
 // Issue 5 Done-when 2: a "prior" that is a warped copy (rotation, shift, scaling, contrast change)
 // of the same MIAS image gives "stable" for every detected cluster. Both exams are resampled
 // (bilinear interpolation softens 1-3 pixel specks the same way in both): the prior shifted a
 // little, the current rotated, scaled, shifted and given another contrast. Run over the first
 // MIAS CALC images on which the warped current shows clusters.
-TEST(Mias, DISABLED_WarpedCopyOfItselfIsStable) {
+TEST(Mias, WarpedCopyOfItselfIsStable) {
   const auto dir = mias_dir();
   if (!dir) GTEST_SKIP() << "shared/data/mias not found";
   int reported = 0, stable = 0, images = 0;

@@ -90,9 +90,15 @@ struct ChangeParams {
   bool use_pixel_evidence = true;
   PixelEvidenceParams pixel_evidence;
   double pixel_present_fraction = 0.5;
-  int pixel_present_min = 2;
-  double pixel_change_fraction = 0.3;
+  int pixel_present_min = 1;
+  double pixel_change_fraction = 0.25;
   int pixel_change_min = 2;
+  /// Besides the members of the group's clusters, the exam's calcifications scoring at least this
+  /// inside the group's circles are looked up too (> 1: members only).
+  double pixel_region_min_score = 0.8;
+  /// Fewer than this fraction of an exam's spots inside the other image (a place outside the other
+  /// exam's field of view): the pixels cannot decide, the counts do.
+  double pixel_min_judged_fraction = 0.5;
 };
 
 /// The match of a current cluster in one prior (history across priors).
