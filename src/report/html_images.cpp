@@ -93,64 +93,82 @@ std::string category_colour(const std::string& category) {
   return "#d62728";
 }
 
-std::string overview_png_data_uri(const Image& image, const AnalysisResult& result,
-                                  const ImageDescription& description, int max_side_px) {
+std::string marked_overview_png_data_uri(const Image& image, const std::vector<PointPx>& skin_line,
+                                         const std::vector<PointPx>& calcifications,
+                                         const std::vector<ImageMark>& marks, int max_side_px) {
   if (image.empty() || image.width <= 0 || image.height <= 0) return "";
   const double scale = std::min(1.0, static_cast<double>(max_side_px) / std::max(image.width, image.height));
   cv::Mat small;
   cv::resize(as_mat(image), small, cv::Size(), scale, scale, cv::INTER_AREA);
   cv::Mat c = to_bgr8(small);
   const int thick = std::max(1, static_cast<int>(std::lround(std::max(c.cols, c.rows) / 600.0)));
+  const auto at = [scale](const PointPx& p) {
+    return cv::Point(static_cast<int>(std::lround(p.x * scale)), static_cast<int>(std::lround(p.y * scale)));
+  };
   // Breast outline.
-  if (result.region.skin_line.size() >= 2) {
+  if (skin_line.size() >= 2) {
     std::vector<cv::Point> pts;
-    for (const auto& p : result.region.skin_line)
-      pts.emplace_back(static_cast<int>(std::lround(p.x * scale)), static_cast<int>(std::lround(p.y * scale)));
+    for (const auto& p : skin_line) pts.push_back(at(p));
     cv::polylines(c, pts, false, cv::Scalar(90, 200, 90), thick, cv::LINE_AA);
   }
   // Calcifications.
-  for (const auto& k : result.calcifications)
-    cv::circle(c, cv::Point(static_cast<int>(std::lround(k.x * scale)), static_cast<int>(std::lround(k.y * scale))),
-               std::max(2, thick + 1), cv::Scalar(0, 215, 255), 1, cv::LINE_AA);
-  // Clusters, numbered, coloured by category.
-  for (const auto& cl : result.clusters) {
-    std::string cat;
-    for (const auto& d : description.clusters)
-      if (d.cluster_id == cl.id) cat = d.category;
-    const cv::Scalar col = bgr(category_colour(cat));
+  for (const auto& k : calcifications) cv::circle(c, at(k), std::max(2, thick + 1), cv::Scalar(0, 215, 255), 1, cv::LINE_AA);
+  // Marks (clusters), labelled.
+  for (const auto& m : marks) {
+    const cv::Scalar col = bgr(m.colour);
     std::vector<cv::Point> hull;
-    for (const auto& p : cl.outline)
-      hull.emplace_back(static_cast<int>(std::lround(p.x * scale)), static_cast<int>(std::lround(p.y * scale)));
-    const cv::Point centre(static_cast<int>(std::lround(cl.x * scale)), static_cast<int>(std::lround(cl.y * scale)));
-    const int r = std::max(8, static_cast<int>(std::lround((image.mm_to_px(cl.radius_mm) + image.mm_to_px(2)) * scale)));
+    for (const auto& p : m.outline) hull.push_back(at(p));
+    const cv::Point centre = at(m.centre);
+    const int r = std::max(8, static_cast<int>(std::lround(m.radius_px * scale)));
     if (hull.size() >= 3) cv::polylines(c, hull, true, col, thick, cv::LINE_AA);
     cv::circle(c, centre, r, col, thick, cv::LINE_AA);
-    cv::putText(c, std::to_string(cl.id), centre + cv::Point(r + 3, -r), cv::FONT_HERSHEY_SIMPLEX,
-                0.5 + 0.3 * thick, col, thick + 1, cv::LINE_AA);
+    if (!m.label.empty())
+      cv::putText(c, m.label, centre + cv::Point(r + 3, -r), cv::FONT_HERSHEY_SIMPLEX, 0.5 + 0.3 * thick, col, thick + 1,
+                  cv::LINE_AA);
   }
   return encode(c);
 }
 
-std::string cluster_crop_png_data_uri(const Image& image, const AnalysisResult& result, const Cluster& cluster,
-                                      int side_px) {
+std::string overview_png_data_uri(const Image& image, const AnalysisResult& result,
+                                  const ImageDescription& description, int max_side_px) {
+  std::vector<PointPx> calcs;
+  for (const auto& k : result.calcifications) calcs.push_back({k.x, k.y});
+  // Clusters, numbered, coloured by category.
+  std::vector<ImageMark> marks;
+  for (const auto& cl : result.clusters) {
+    std::string cat;
+    for (const auto& d : description.clusters)
+      if (d.cluster_id == cl.id) cat = d.category;
+    marks.push_back({{cl.x, cl.y}, image.mm_to_px(cl.radius_mm) + image.mm_to_px(2), cl.outline, std::to_string(cl.id),
+                     category_colour(cat)});
+  }
+  return marked_overview_png_data_uri(image, result.region.skin_line, calcs, marks, max_side_px);
+}
+
+double cluster_crop_half_mm(double cluster_radius_mm) { return std::max(5.0, cluster_radius_mm * 1.4 + 1.0); }
+
+std::string crop_png_data_uri(const Image& image, PointPx centre, double half_mm, const std::vector<ImageSpot>& spots,
+                              const std::vector<ImageMark>& marks, int side_px) {
   if (image.empty()) return "";
-  const double half_mm = std::max(5.0, cluster.radius_mm * 1.4 + 1.0);
   const int half = static_cast<int>(std::ceil(image.mm_to_px(half_mm)));
-  const int x0 = std::clamp(static_cast<int>(cluster.x) - half, 0, image.width - 1);
-  const int y0 = std::clamp(static_cast<int>(cluster.y) - half, 0, image.height - 1);
-  const int x1 = std::clamp(static_cast<int>(cluster.x) + half, x0 + 1, image.width);
-  const int y1 = std::clamp(static_cast<int>(cluster.y) + half, y0 + 1, image.height);
+  const int x0 = std::clamp(static_cast<int>(centre.x) - half, 0, image.width - 1);
+  const int y0 = std::clamp(static_cast<int>(centre.y) - half, 0, image.height - 1);
+  const int x1 = std::clamp(static_cast<int>(centre.x) + half, x0 + 1, image.width);
+  const int y1 = std::clamp(static_cast<int>(centre.y) + half, y0 + 1, image.height);
   const cv::Mat roi = as_mat(image)(cv::Rect(x0, y0, x1 - x0, y1 - y0)).clone();
   const double scale = static_cast<double>(side_px) / std::max(roi.cols, roi.rows);
   cv::Mat big;
   cv::resize(roi, big, cv::Size(), scale, scale, scale >= 1 ? cv::INTER_CUBIC : cv::INTER_AREA);
   cv::Mat c = to_bgr8(big);
-  for (int id : cluster.calcification_ids) {
-    const Calcification* k = find_calc(result, id);
-    if (!k) continue;
-    const cv::Point p(static_cast<int>(std::lround((k->x - x0) * scale)), static_cast<int>(std::lround((k->y - y0) * scale)));
-    const int r = std::max(4, static_cast<int>(std::lround(image.mm_to_px(k->diameter_mm) * scale)));
-    cv::circle(c, p, r, cv::Scalar(0, 215, 255), 1, cv::LINE_AA);
+  const auto at = [&](const PointPx& p) {
+    return cv::Point(static_cast<int>(std::lround((p.x - x0) * scale)), static_cast<int>(std::lround((p.y - y0) * scale)));
+  };
+  for (const auto& m : marks)
+    cv::circle(c, at(m.centre), std::max(8, static_cast<int>(std::lround(m.radius_px * scale))), bgr(m.colour), 2,
+               cv::LINE_AA);
+  for (const auto& k : spots) {
+    const int r = std::max(4, static_cast<int>(std::lround(k.diameter_px * scale)));
+    cv::circle(c, at(k.centre), r, cv::Scalar(0, 215, 255), 1, cv::LINE_AA);
   }
   // Scale bar: 5 mm.
   const int bar = static_cast<int>(std::lround(image.mm_to_px(5.0) * scale));
@@ -158,6 +176,14 @@ std::string cluster_crop_png_data_uri(const Image& image, const AnalysisResult& 
   cv::putText(c, "5 mm", cv::Point(12, c.rows - 18), cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(255, 255, 255), 1,
               cv::LINE_AA);
   return encode(c);
+}
+
+std::string cluster_crop_png_data_uri(const Image& image, const AnalysisResult& result, const Cluster& cluster,
+                                      int side_px) {
+  std::vector<ImageSpot> spots;
+  for (int id : cluster.calcification_ids)
+    if (const Calcification* k = find_calc(result, id)) spots.push_back({{k->x, k->y}, image.mm_to_px(k->diameter_mm)});
+  return crop_png_data_uri(image, {cluster.x, cluster.y}, cluster_crop_half_mm(cluster.radius_mm), spots, {}, side_px);
 }
 
 }  // namespace calcscope::report_detail

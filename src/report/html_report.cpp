@@ -6,12 +6,11 @@
 
 #include "calcscope/assess/assess.h"
 #include "calcscope/report/reports.h"
+#include "html_common.h"
 #include "html_images.h"
 
 namespace calcscope {
-namespace {
-
-using report_detail::category_colour;
+namespace report_detail {
 
 std::string fixed(double v, int digits) {
   std::ostringstream os;
@@ -33,11 +32,7 @@ std::string likelihood_text(const std::string& category, double p) {
   return fixed(p * 100, p < 0.1 ? 1 : 0) + " %";
 }
 
-double jnum(const nlohmann::json& j, const char* key, double fallback = 0) {
-  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
-}
-
-const char* kStyle = R"css(
+constexpr const char* kStyle = R"css(
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#1c1c1c;line-height:1.4}
 h1{font-size:1.5em;margin-bottom:0.2em} h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd}
 .meta{color:#555;font-size:0.92em} .note{background:#fff6db;border:1px solid #e9d48a;padding:8px 12px;border-radius:6px}
@@ -55,6 +50,49 @@ std::string cat_span(const std::string& category) {
          "</span>";
 }
 
+std::string second_reading_note() {
+  return std::string("<p class=\"note\"><b>Computer second reading, not a diagnosis.</b> Produced by calcscope ") +
+         CALCSCOPE_VERSION +
+         " (automatic detection, BI-RADS description and assessment of calcifications). It is meant to be read by a "
+         "radiologist beside the images; the radiologist's report decides.</p>\n";
+}
+
+std::string page_head(const std::string& title, const std::string& extra_css) {
+  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
+         "</title><style>" + kStyle + extra_css + "</style></head><body>\n";
+}
+
+std::string identity(const ImageInfo& info) {
+  std::ostringstream h;
+  h << "<p class=\"meta\">";
+  if (!info.patient_id.empty() || !info.patient_name.empty())
+    h << "Patient: " << html_escape(info.patient_name) << " (" << html_escape(info.patient_id) << ") &middot; ";
+  if (!info.study_date.empty()) h << "Study date: " << html_escape(info.study_date) << " &middot; ";
+  if (!info.accession_number.empty()) h << "Accession: " << html_escape(info.accession_number) << " &middot; ";
+  h << "Image: " << html_escape(info.laterality.empty() ? std::string("?") : info.laterality) << " "
+    << html_escape(info.view.empty() ? std::string("?") : info.view);
+  if (!info.source_path.empty()) h << " &middot; File: " << html_escape(info.source_path);
+  if (!info.manufacturer.empty()) h << " &middot; " << html_escape(info.manufacturer);
+  h << "</p>\n";
+  return h.str();
+}
+
+}  // namespace report_detail
+
+namespace {
+
+using report_detail::cat_span;
+using report_detail::category_colour;
+using report_detail::identity;
+using report_detail::second_reading_note;
+using report_detail::fixed;
+using report_detail::likelihood_text;
+using report_detail::words;
+
+double jnum(const nlohmann::json& j, const char* key, double fallback = 0) {
+  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
+}
+
 std::string assessment_box(const Assessment& a, const std::string& title) {
   std::ostringstream h;
   h << "<div class=\"assess\" id=\"assessment\"><div class=\"badge\" style=\"background:" << category_colour(a.category)
@@ -66,13 +104,6 @@ std::string assessment_box(const Assessment& a, const std::string& title) {
     h << " <span class=\"meta\">(breast: " << html_escape(a.recommendation.breast) << ")</span>";
   h << "</div></div>\n";
   return h.str();
-}
-
-std::string second_reading_note() {
-  return std::string("<p class=\"note\"><b>Computer second reading, not a diagnosis.</b> Produced by calcscope ") +
-         CALCSCOPE_VERSION +
-         " (automatic detection, BI-RADS description and assessment of calcifications). It is meant to be read by a "
-         "radiologist beside the images; the radiologist's report decides.</p>\n";
 }
 
 std::string findings_table(const AnalysisResult& result, const ImageDescription& d, const std::string& table_id) {
@@ -152,11 +183,6 @@ std::string image_section(const Image& image, const AnalysisResult& result, cons
   return h.str();
 }
 
-std::string head(const std::string& title) {
-  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
-         "</title><style>" + kStyle + "</style></head><body>\n";
-}
-
 std::string method_section(const AnalysisResult& result) {
   std::ostringstream h;
   h << "<h2>Method</h2><p class=\"meta\">Algorithm: calcscope " << CALCSCOPE_VERSION
@@ -172,27 +198,12 @@ std::string method_section(const AnalysisResult& result) {
   return h.str();
 }
 
-std::string identity(const ImageInfo& info) {
-  std::ostringstream h;
-  h << "<p class=\"meta\">";
-  if (!info.patient_id.empty() || !info.patient_name.empty())
-    h << "Patient: " << html_escape(info.patient_name) << " (" << html_escape(info.patient_id) << ") &middot; ";
-  if (!info.study_date.empty()) h << "Study date: " << html_escape(info.study_date) << " &middot; ";
-  if (!info.accession_number.empty()) h << "Accession: " << html_escape(info.accession_number) << " &middot; ";
-  h << "Image: " << html_escape(info.laterality.empty() ? std::string("?") : info.laterality) << " "
-    << html_escape(info.view.empty() ? std::string("?") : info.view);
-  if (!info.source_path.empty()) h << " &middot; File: " << html_escape(info.source_path);
-  if (!info.manufacturer.empty()) h << " &middot; " << html_escape(info.manufacturer);
-  h << "</p>\n";
-  return h.str();
-}
-
 }  // namespace
 
 std::string image_report_html(const Image& image, const AnalysisResult& result, const ImageDescription& d) {
   const ImageInfo& info = result.image_meta_only.info.source_path.empty() ? image.info : result.image_meta_only.info;
   std::ostringstream h;
-  h << head("calcscope report") << "<h1>Calcifications: computer second reading</h1>\n"
+  h << report_detail::page_head("calcscope report") << "<h1>Calcifications: computer second reading</h1>\n"
     << identity(info) << second_reading_note() << assessment_box(d.assessment, "Image assessment")
     << image_section(image, result, d, "") << method_section(result) << "</body></html>\n";
   return h.str();
@@ -200,7 +211,7 @@ std::string image_report_html(const Image& image, const AnalysisResult& result, 
 
 std::string exam_report_html(const ExamResult& exam, const std::vector<std::pair<Image, AnalysisResult>>& images) {
   std::ostringstream h;
-  h << head("calcscope exam report") << "<h1>Calcifications: computer second reading of the exam</h1>\n";
+  h << report_detail::page_head("calcscope exam report") << "<h1>Calcifications: computer second reading of the exam</h1>\n";
   if (!images.empty()) h << identity(images.front().second.image_meta_only.info);
   h << second_reading_note() << assessment_box(exam.assessment, "Exam assessment");
   h << "<h2>Per breast</h2><table id=\"breasts\"><tr><th>Breast</th><th>Category</th><th>Likelihood</th><th>Reason</th>"

@@ -7,14 +7,10 @@
 
 #include "calcscope/assess/assess.h"
 #include "calcscope/report/reports.h"
+#include "html_common.h"
 
 namespace calcscope {
-namespace {
-
-struct Section {
-  std::string title;
-  std::vector<std::string> paragraphs;
-};
+namespace report_detail {
 
 std::string breast_words(const std::string& b) {
   return b == "L" ? "left breast" : b == "R" ? "right breast" : "breast";
@@ -45,12 +41,17 @@ std::string spread_words(const std::string& distribution) {
 }
 
 /// "about N in 100" for a likelihood, never "0" for a suspicious finding.
-std::string in_100(double p) {
+static std::string in_100(double p) {
   const int n = std::max(1, static_cast<int>(std::lround(p * 100)));
   return "about " + std::to_string(n) + " in 100";
 }
 
-std::string meaning(const Assessment& a) {
+/// " (the computer's estimate for this one is about N in 100)" or "".
+static std::string estimate(const Assessment& a, bool with_estimate) {
+  return with_estimate ? " (the computer's estimate for this one is " + in_100(a.likelihood_of_malignancy) + ")" : "";
+}
+
+std::string category_meaning(const Assessment& a, bool with_estimate) {
   const std::string& c = a.category;
   if (c == "1")
     return "BI-RADS 1, negative: the computer found nothing that needs attention.";
@@ -61,23 +62,51 @@ std::string meaning(const Assessment& a) {
     return "BI-RADS 3, probably benign: at most 2 in 100 findings like this turn out to be cancer, so at least 98 in "
            "100 do not. Because the chance is so small, the usual advice is to watch it rather than to biopsy it.";
   if (c == "4A")
-    return "BI-RADS 4A, low suspicion: between 2 and 10 in 100 findings like this turn out to be cancer (the computer's "
-           "estimate for this one is " + in_100(a.likelihood_of_malignancy) +
-           "). That means most findings like this, 90 or more in 100, are not cancer; a biopsy is how to know for sure.";
+    return "BI-RADS 4A, low suspicion: between 2 and 10 in 100 findings like this turn out to be cancer" +
+           estimate(a, with_estimate) + ". That means most findings like this, 90 or more in 100, are not cancer; a biopsy is how to know for sure.";
   if (c == "4B")
-    return "BI-RADS 4B, moderate suspicion: between 10 and 50 in 100 findings like this turn out to be cancer (the "
-           "computer's estimate for this one is " + in_100(a.likelihood_of_malignancy) +
-           "). Many are not cancer; a biopsy is how to know for sure.";
+    return "BI-RADS 4B, moderate suspicion: between 10 and 50 in 100 findings like this turn out to be cancer" +
+           estimate(a, with_estimate) + ". Many are not cancer; a biopsy is how to know for sure.";
   if (c == "4C")
-    return "BI-RADS 4C, high suspicion: between 50 and 95 in 100 findings like this turn out to be cancer (the "
-           "computer's estimate for this one is " + in_100(a.likelihood_of_malignancy) +
-           "). Some are not; a biopsy is how to know for sure, and it is the first step to any treatment you might need.";
+    return "BI-RADS 4C, high suspicion: between 50 and 95 in 100 findings like this turn out to be cancer" +
+           estimate(a, with_estimate) + ". Some are not; a biopsy is how to know for sure, and it is the first step to any treatment you might need.";
   if (c == "5")
     return "BI-RADS 5, highly suspicious: 95 or more in 100 findings like this turn out to be cancer. A biopsy is needed "
            "to know for sure and to plan the next steps; finding it now is what allows it to be treated.";
   return "BI-RADS 0, incomplete: the computer could not give a final answer for this exam (" + a.reason +
          "). This says nothing about whether anything is wrong; it means more information is needed first.";
 }
+
+std::string turn_into_cancer_words() {
+  return "No. Calcifications do not turn into cancer. Some cancers, including an early form called DCIS "
+         "(ductal carcinoma in situ), produce calcifications, and that is why doctors look closely at their "
+         "shape and pattern. A group of benign calcifications can stay the same for the rest of your life.";
+}
+
+std::string biopsy_words(const std::string& breast) {
+  return "Yes, for the " + breast_words(breast) + ". For calcifications this is usually a stereotactic biopsy: with "
+         "the breast held as for a mammogram and under local anaesthetic, a needle takes a few small samples of the "
+         "area, guided by X-ray pictures. It takes about an hour and you go home the same day. A biopsy gives a clear "
+         "answer that pictures alone cannot give.";
+}
+
+std::string patient_css() {
+  return "body{font-family:Georgia,'Times New Roman',serif;font-size:1.08em;max-width:720px;"
+         "margin:28px auto;line-height:1.55;color:#222;padding:0 12px}h1{font-size:1.45em}h2{font-size:1.15em;"
+         "color:#23527c;margin-top:1.5em}.overall{border:1px solid #bcd;background:#f3f8fc;border-radius:8px;"
+         "padding:10px 14px}.note{color:#555;font-size:0.92em}";
+}
+
+}  // namespace report_detail
+
+namespace {
+
+using report_detail::breast_words;
+
+struct Section {
+  std::string title;
+  std::vector<std::string> paragraphs;
+};
 
 std::string when(const PatientSummary& s, int months) {
   const std::string m = month_after(s.exam_date, months);
@@ -111,8 +140,8 @@ std::vector<Section> build(const PatientSummary& s) {
       if (!f.position.empty()) p << " (" << f.position << ")";
       p << ": a group of " << f.count << " calcifications";
       if (f.extent_mm > 0) p << " over about " << static_cast<int>(std::lround(f.extent_mm)) << " mm";
-      p << ". They are " << shape_words(f.morphology, f.benign_type);
-      if (const auto sw = spread_words(f.distribution); !sw.empty()) p << " and " << sw;
+      p << ". They are " << report_detail::shape_words(f.morphology, f.benign_type);
+      if (const auto sw = report_detail::spread_words(f.distribution); !sw.empty()) p << " and " << sw;
       p << ".";
       if (f.seen_in_both_views) p << " It is seen in both pictures of this breast.";
       p << " Category for this group: " << f.category << ", " << category_info(f.category).patient_words << ".";
@@ -124,7 +153,7 @@ std::vector<Section> build(const PatientSummary& s) {
       "age of 50, and most of them are harmless.");
   out.push_back(found);
 
-  out.push_back({"What this means and how sure it is", {meaning(a)}});
+  out.push_back({"What this means and how sure it is", {report_detail::category_meaning(a)}});
   if (!s.missing_views.empty()) {
     std::string mv = "Pictures missing or not readable:";
     for (const auto& v : s.missing_views) mv += " " + v + ";";
@@ -132,9 +161,7 @@ std::vector<Section> build(const PatientSummary& s) {
   }
 
   out.push_back({"Do calcifications turn into cancer?",
-                 {"No. Calcifications do not turn into cancer. Some cancers, including an early form called DCIS "
-                  "(ductal carcinoma in situ), produce calcifications, and that is why doctors look closely at their "
-                  "shape and pattern. A group of benign calcifications can stay the same for the rest of your life."}});
+                 {report_detail::turn_into_cancer_words()}});
 
   Section watch{"Why keep watching, and when to come back", {}};
   if (r.code == "short_interval_follow_up") {
@@ -162,11 +189,7 @@ std::vector<Section> build(const PatientSummary& s) {
 
   Section biopsy{"Is a biopsy recommended?", {}};
   if (r.code == "biopsy") {
-    biopsy.paragraphs.push_back(
-        "Yes, for the " + breast_words(r.breast) + ". For calcifications this is usually a stereotactic biopsy: with "
-        "the breast held as for a mammogram and under local anaesthetic, a needle takes a few small samples of the "
-        "area, guided by X-ray pictures. It takes about an hour and you go home the same day. A biopsy gives a clear "
-        "answer that pictures alone cannot give.");
+    biopsy.paragraphs.push_back(report_detail::biopsy_words(r.breast));
   } else {
     biopsy.paragraphs.push_back("No, not on the basis of this reading.");
   }
@@ -277,10 +300,8 @@ std::string patient_summary_text(const PatientSummary& s) {
 std::string patient_summary_html(const PatientSummary& s) {
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Your mammogram: a computer's second "
-       "reading</title><style>body{font-family:Georgia,'Times New Roman',serif;font-size:1.08em;max-width:720px;"
-       "margin:28px auto;line-height:1.55;color:#222;padding:0 12px}h1{font-size:1.45em}h2{font-size:1.15em;"
-       "color:#23527c;margin-top:1.5em}.overall{border:1px solid #bcd;background:#f3f8fc;border-radius:8px;"
-       "padding:10px 14px}.note{color:#555;font-size:0.92em}</style></head><body>\n"
+       "reading</title><style>"
+    << report_detail::patient_css() << "</style></head><body>\n"
     << "<h1>Your mammogram: a computer's second reading of calcifications</h1>\n"
     << "<p class=\"overall\" id=\"overall\"><b>Overall: BI-RADS " << escape_text(s.assessment.category) << " &mdash; "
     << escape_text(category_info(s.assessment.category).patient_words) << ".</b> "

@@ -7,9 +7,10 @@
 #include "calcscope/assess/describe.h"
 #include "calcscope/core/error.h"
 #include "calcscope/sr/mammo_cad_sr.h"
+#include "html_common.h"
 
 namespace calcscope {
-namespace {
+namespace report_detail {
 
 void write_text(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -18,6 +19,12 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
   out.close();
   if (!out) throw Error(ErrorCode::OutputFailed, "could not write the report file completely (disk full?)", path.string());
 }
+
+}  // namespace report_detail
+
+namespace {
+
+using report_detail::write_text;
 
 const ImageInfo& info_of(const Image& image, const AnalysisResult& result) {
   return result.image_meta_only.info.source_path.empty() && result.image_meta_only.info.laterality.empty()
