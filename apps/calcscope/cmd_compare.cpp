@@ -9,8 +9,8 @@
 #include "calcscope/compare/compare.h"
 #include "calcscope/core/error.h"
 #include "calcscope/io/image_reader.h"
+#include "calcscope/report/compare_report.h"
 #include "calcscope/report/json_output.h"
-#include "calcscope/sr/compare_sr.h"
 #include "commands.h"
 
 namespace calcscope::cli {
@@ -25,7 +25,7 @@ struct CompareArgs {
   std::string output = ".";
   double pixel_size_mm = 0;
   double min_score = -1;
-  std::string reports;  ///< --report: "sr" (DIR/<stem>.compare.sr.dcm)
+  std::string reports;  ///< --report: html,patient,sr (DIR/<stem>.compare.html, .compare.patient.html/.txt, .compare.sr.dcm)
 };
 
 int run_compare(const CompareArgs& a) {
@@ -34,18 +34,9 @@ int run_compare(const CompareArgs& a) {
   if (!a.prior_dates.empty() && a.prior_dates.size() != a.priors.size())
     throw Error(ErrorCode::Usage, "give one --prior-date per --prior (" + std::to_string(a.priors.size()) +
                                       " priors, " + std::to_string(a.prior_dates.size()) + " dates)");
-  // --report: only "sr" for now (the analyze command's html/patient reports are per image, not per comparison)
-  bool want_sr = false;
-  for (std::size_t start = 0; !a.reports.empty() && start <= a.reports.size();) {
-    const auto end = a.reports.find(',', start);
-    const std::string word = a.reports.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (word == "sr") want_sr = true;
-    else throw Error(ErrorCode::Usage, "calcscope compare --report supports only 'sr' (got '" + word + "')");
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  if (want_sr && a.priors.empty())
-    throw Error(ErrorCode::Usage, "--report sr writes the prior comparison: give --prior FILE");
+  const CompareReportRequest reports = parse_compare_report_request(a.reports);
+  if ((reports.html || reports.patient || reports.sr) && a.priors.empty())
+    throw Error(ErrorCode::Usage, "--report html,patient,sr writes the comparison with priors: give --prior FILE");
   ReadOptions ro;
   if (a.pixel_size_mm > 0) ro.pixel_size_mm = a.pixel_size_mm;
   AnalyzeOptions ao;
@@ -81,16 +72,14 @@ int run_compare(const CompareArgs& a) {
                 r.assessment.category_after.empty() ? "-" : r.assessment.category_after.c_str(),
                 r.assessment.recommendation_text.empty() ? "" : ": ", r.assessment.recommendation_text.c_str());
     std::printf("wrote %s\n", out.string().c_str());
-    if (want_sr) {
-      SrWriteOptions so;
-      // raster and phantom input have no DICOM identity: the SR then invents UIDs (demo/test use only)
-      so.allow_missing_uids = current.info.format != "dicom" ||
-                              std::any_of(priors.begin(), priors.end(), [](const Image& p) { return p.info.format != "dicom"; });
-      const auto sr_path = std::filesystem::path(a.output) / (stem + ".compare.sr.dcm");
-      const SrWriteSummary sum = write_compare_sr(r, sr_path, so);
-      for (const auto& w : sum.warnings) std::fprintf(stderr, "calcscope: warning: %s\n", w.c_str());
-      std::printf("wrote %s (%d clusters, %d temporal links)\n", sr_path.string().c_str(), sum.clusters,
-                  sum.temporal_links);
+    const CompareReportFiles files = write_compare_reports(r, reports, a.output, stem);
+    for (const auto& w : files.warnings) std::fprintf(stderr, "calcscope: warning: %s\n", w.c_str());
+    for (const auto& f : files.written) {
+      if (f.extension() == ".dcm")
+        std::printf("wrote %s (%d clusters, %d temporal links)\n", f.string().c_str(), files.sr_clusters,
+                    files.sr_temporal_links);
+      else
+        std::printf("wrote %s\n", f.string().c_str());
     }
   }
   if (!a.reader.empty()) {
@@ -120,8 +109,9 @@ void register_compare(CLI::App& app, Runner& run) {
   sub->add_option("--pixel-size", a->pixel_size_mm, "pixel size in mm (required for PNG/PGM/TIFF)")
       ->check(CLI::Range(0.005, 2.0));
   sub->add_option("--report", a->reports,
-                  "extra output: sr = DICOM Mammography CAD SR with the temporal comparison "
-                  "(DIR/<current stem>.compare.sr.dcm)");
+                  "extra outputs, comma-separated: html = radiologist's comparison report (DIR/<current "
+                  "stem>.compare.html), patient = patient summary (.compare.patient.html and .txt), sr = DICOM "
+                  "Mammography CAD SR with the temporal comparison (.compare.sr.dcm)");
   sub->add_option("--min-score", a->min_score, "score cut for reported calcifications and clusters (default: recommended)")
       ->check(CLI::Range(0.0, 1.0));
   sub->callback([a, &run] { run = [a] { return run_compare(*a); }; });
