@@ -48,7 +48,7 @@ int run_compare(const CompareArgs& a) {
   if (!a.priors.empty()) {
     std::vector<Image> priors;
     for (const auto& p : a.priors) priors.push_back(read_image(p, ro));
-    std::vector<ExamImage> prior_exams;
+    std::vector<CompareImage> prior_exams;
     for (std::size_t i = 0; i < priors.size(); ++i)
       prior_exams.push_back({&priors[i], a.priors[i], a.prior_dates.empty() ? std::string() : a.prior_dates[i]});
     CompareOptions o;

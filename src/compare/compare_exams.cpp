@@ -11,7 +11,7 @@
 namespace calcscope {
 namespace {
 
-std::string exam_date(const ExamImage& e) {
+std::string exam_date(const CompareImage& e) {
   if (!e.date.empty()) return normalise_date(e.date);
   if (e.image && !e.image->info.study_date.empty()) return normalise_date(e.image->info.study_date);
   return {};
@@ -19,7 +19,7 @@ std::string exam_date(const ExamImage& e) {
 
 }  // namespace
 
-CompareRun compare_exams(const ExamImage& current, const std::vector<ExamImage>& priors, const CompareOptions& o) {
+CompareRun compare_exams(const CompareImage& current, const std::vector<CompareImage>& priors, const CompareOptions& o) {
   if (!current.image) throw Error(ErrorCode::Usage, "comparison needs a current image");
   if (priors.empty()) throw Error(ErrorCode::Usage, "comparison needs at least one prior image (--prior FILE)");
   CompareRun run;
@@ -43,12 +43,12 @@ CompareRun compare_exams(const ExamImage& current, const std::vector<ExamImage>&
   now.image = current.image;  // pixel evidence at the mapped member positions
 
   std::vector<PriorExam> prior_exams;
-  std::vector<ExamImage> dated;
+  std::vector<CompareImage> dated;
   std::vector<RegistrationResult> regs;
   std::vector<AnalysisResult> analyses;
   for (const auto& p : priors) {
     if (!p.image) throw Error(ErrorCode::Usage, "a prior image is missing", p.file);
-    ExamImage e = p;
+    CompareImage e = p;
     e.date = exam_date(p);
     RegistrationResult reg = register_images(*p.image, *current.image, o.registration);
     AnalysisResult a = analyze(*p.image, keep_all);
@@ -70,7 +70,7 @@ CompareRun compare_exams(const ExamImage& current, const std::vector<ExamImage>&
   // compare_findings sorts the priors (most recent first when all are dated): follow its order
   std::vector<std::size_t> order(priors.size());
   std::iota(order.begin(), order.end(), 0);
-  const bool all_dated = std::all_of(dated.begin(), dated.end(), [](const ExamImage& e) { return !e.date.empty(); });
+  const bool all_dated = std::all_of(dated.begin(), dated.end(), [](const CompareImage& e) { return !e.date.empty(); });
   if (all_dated)
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return dated[a].date > dated[b].date; });
   for (std::size_t i : order) {

@@ -393,7 +393,7 @@ CompareReportFiles write_compare_reports(const CompareRun& run, const CompareRep
   if (request.sr) {
     SrWriteOptions so;
     // raster and phantom input have no DICOM identity: the SR then invents UIDs (demo/test use only)
-    const auto not_dicom = [](const ExamImage& e) { return !e.image || e.image->info.format != "dicom"; };
+    const auto not_dicom = [](const CompareImage& e) { return !e.image || e.image->info.format != "dicom"; };
     so.allow_missing_uids = not_dicom(run.current) || std::any_of(run.priors.begin(), run.priors.end(), not_dicom);
     const auto p = dir / (stem + ".compare.sr.dcm");
     const SrWriteSummary sum = write_compare_sr(run, p, so);

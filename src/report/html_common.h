@@ -7,13 +7,9 @@
 
 #include "calcscope/assess/assessment.h"
 #include "calcscope/core/image.h"
+#include "calcscope/report/reports.h"
 
 namespace calcscope {
-
-// Also declared in calcscope/report/reports.h. Repeated here so that files which cannot include
-// reports.h (it pulls in assess/exam.h, whose ExamImage clashes with compare/compare.h's) can use it.
-std::string html_escape(std::string_view text);
-std::string month_after(const std::string& yyyymmdd, int months);
 
 namespace report_detail {
 

@@ -30,7 +30,7 @@ std::string dicom_date(const std::string& date) {
 }
 
 /// The image's identity for the SR: its DICOM UIDs, or invented ones (raster input, when allowed).
-ImageInfo sr_info(const ExamImage& exam, const SrWriteOptions& options, std::vector<std::string>& warnings) {
+ImageInfo sr_info(const CompareImage& exam, const SrWriteOptions& options, std::vector<std::string>& warnings) {
   if (exam.image == nullptr) throw Error(ErrorCode::Usage, "write_compare_sr: an image of the comparison is missing", exam.file);
   ImageInfo info = exam.image->info;
   if (info.source_path.empty()) info.source_path = exam.file;

@@ -14,47 +14,24 @@
 namespace calcscope {
 namespace {
 
-const char* kChromium = "/usr/bin/chromium";
+using test::count_of;
+using test::slurp;
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::kChromium;
 
-std::string chromium(const std::string& args, const test::TempDir& profile) {
-  return std::string("timeout 120 ") + kChromium +
-         " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking"
-         " --disable-component-update --disable-sync --hide-scrollbars --user-data-dir='" + profile.path().string() +
-         "' " + args + " 2>/dev/null";
-}
 
-/// Dumps the rendered DOM of a file.
+
 std::string dump_dom(const std::filesystem::path& html, const test::TempDir& work) {
-  const auto out = work / (html.filename().string() + ".dom");
-  test::TempDir profile("calcscope-chromium");
-  const int rc = std::system((chromium("--dump-dom 'file://" + html.string() + "' > '" + out.string() + "'", profile)).c_str());
-  EXPECT_EQ(rc, 0);
-  return slurp(out);
+  const std::string dom = test::chromium_dump_dom(html, work.path());
+  EXPECT_FALSE(dom.empty()) << "chromium could not render " << html;
+  return dom;
 }
 
 void screenshot(const std::filesystem::path& html, const std::filesystem::path& png, int height) {
-  test::TempDir profile("calcscope-chromium");
-  const int rc = std::system(chromium("--window-size=1200," + std::to_string(height) + " --screenshot='" + png.string() +
-                                          "' 'file://" + html.string() + "'",
-                                      profile)
-                                 .c_str());
-  EXPECT_EQ(rc, 0);
-  ASSERT_TRUE(std::filesystem::exists(png));
+  ASSERT_TRUE(test::chromium_screenshot(html, png, height)) << "no screenshot of " << html;
   EXPECT_GT(std::filesystem::file_size(png), 10000u);
 }
 
-std::size_t count_of(const std::string& hay, const std::string& needle) {
-  std::size_t n = 0;
-  for (auto pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1)) ++n;
-  return n;
-}
 
 TEST(ChromiumRender, ReportAndPatientSummaryRender) {
   if (!std::filesystem::exists(kChromium)) GTEST_SKIP() << kChromium << " missing: apt-get install chromium";

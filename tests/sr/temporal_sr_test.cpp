@@ -311,8 +311,9 @@ TEST(TemporalSr, CompareCommandWritesTheSrForAPhantomSeries) {
   EXPECT_TRUE(std::filesystem::exists(out2 / "cur.compare.json"));
   EXPECT_FALSE(std::filesystem::exists(out2 / "cur.compare.sr.dcm"));
   const auto bad = test::run_cli("compare --current '" + (dir / "cur.dcm").string() + "' --prior '" +
-                                 (dir / "pri.dcm").string() + "' --report html -o '" + out2.string() + "'");
+                                 (dir / "pri.dcm").string() + "' --report pdf -o '" + out2.string() + "'");
   EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("pdf"), std::string::npos) << bad.output;
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <random>
 #include <sys/wait.h>
 
@@ -35,6 +38,45 @@ std::optional<std::filesystem::path> shared_dir() {
   std::filesystem::path p = CALCSCOPE_SHARED_DIR;
   if (std::filesystem::exists(p / "data")) return std::filesystem::canonical(p);
   return std::nullopt;
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::size_t count_of(const std::string& hay, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+namespace {
+std::string chromium_command(const std::string& args, const std::filesystem::path& profile) {
+  return std::string("timeout 120 ") + kChromium +
+         " --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking"
+         " --disable-component-update --disable-sync --hide-scrollbars --user-data-dir='" + profile.string() +
+         "' " + args + " 2>/dev/null";
+}
+}  // namespace
+
+std::string chromium_dump_dom(const std::filesystem::path& html, const std::filesystem::path& work_dir) {
+  const auto out = work_dir / (html.filename().string() + ".dom");
+  TempDir profile("calcscope-chromium");
+  const int rc =
+      std::system(chromium_command("--dump-dom 'file://" + html.string() + "' > '" + out.string() + "'", profile.path()).c_str());
+  return rc == 0 ? slurp(out) : std::string();
+}
+
+bool chromium_screenshot(const std::filesystem::path& html, const std::filesystem::path& png, int height) {
+  TempDir profile("calcscope-chromium");
+  const int rc = std::system(chromium_command("--window-size=1200," + std::to_string(height) + " --screenshot='" +
+                                                  png.string() + "' 'file://" + html.string() + "'",
+                                              profile.path())
+                                 .c_str());
+  return rc == 0 && std::filesystem::exists(png);
 }
 
 }  // namespace calcscope::test

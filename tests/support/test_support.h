@@ -1,6 +1,7 @@
 // Helpers shared by the tests: temp dirs, running the CLI, locating ../shared.
 #pragma once
 #include <filesystem>
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -28,5 +29,18 @@ CommandResult run_cli(const std::string& args);
 
 /// ../shared beside the checkout, or nullopt (tests then GTEST_SKIP with a message).
 std::optional<std::filesystem::path> shared_dir();
+
+/// The whole file as bytes ("" when it cannot be read).
+std::string slurp(const std::filesystem::path& p);
+
+/// Non-overlapping-start occurrences of needle in hay.
+std::size_t count_of(const std::string& hay, const std::string& needle);
+
+// ---- headless Chromium (render checks of the HTML reports) ----
+inline constexpr const char* kChromium = "/usr/bin/chromium";
+/// The rendered DOM of a local HTML file ("" when Chromium failed); work_dir holds the dump.
+std::string chromium_dump_dom(const std::filesystem::path& html, const std::filesystem::path& work_dir);
+/// A screenshot 1200 px wide and `height` px high; true when the PNG was written.
+bool chromium_screenshot(const std::filesystem::path& html, const std::filesystem::path& png, int height);
 
 }  // namespace calcscope::test

@@ -18,7 +18,7 @@
 namespace calcscope {
 
 /// Version of the comparison JSON (<stem>.compare.json); bump on every change of fields.
-inline constexpr const char* kCompareSchemaVersion = "1.1.0";
+inline constexpr const char* kCompareSchemaVersion = "1.2.0";
 /// Version of the double-reading JSON (<stem>.reading.json).
 inline constexpr const char* kReadingSchemaVersion = "1.0.0";
 
@@ -32,15 +32,15 @@ struct CompareOptions {
   AssessChangeParams assess;
 };
 
-struct ExamImage {
+struct CompareImage {
   const Image* image = nullptr;
   std::string file;
   std::string date;  ///< "" = take it from image->info.study_date (DICOM) when present
 };
 
 struct CompareRun {
-  ExamImage current;
-  std::vector<ExamImage> priors;             ///< in the order of change.prior_dates (most recent first)
+  CompareImage current;
+  std::vector<CompareImage> priors;             ///< in the order of change.prior_dates (most recent first)
   std::vector<RegistrationResult> registrations;  ///< one per prior, same order
   AnalysisResult current_analysis;
   std::vector<AnalysisResult> prior_analyses;
@@ -51,7 +51,7 @@ struct CompareRun {
 };
 
 /// Runs the comparison. Throws Error(Usage) without priors, and whatever analysis or registration throws.
-CompareRun compare_exams(const ExamImage& current, const std::vector<ExamImage>& priors,
+CompareRun compare_exams(const CompareImage& current, const std::vector<CompareImage>& priors,
                          const CompareOptions& options = {});
 
 /// The <stem>.compare.json document (schema_version, current, priors, clusters, assessment).

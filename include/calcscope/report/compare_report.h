@@ -2,9 +2,6 @@
 // the radiologist's HTML (current and prior side by side with matched marks, magnified crops now and
 // then, a table per compared cluster, the assessment before and after the comparison), the patient's
 // plain-language summary of what changed (HTML and text), and the DICOM SR with temporal features.
-//
-// Note: this header includes calcscope/compare/compare.h; do not include calcscope/report/reports.h
-// (via assess/exam.h) in the same file: both define a calcscope::ExamImage.
 #pragma once
 #include <filesystem>
 #include <string>
@@ -30,7 +27,7 @@ struct CompareReportFiles {
 };
 
 /// Writes the requested comparison reports into `dir` (created if needed) as <stem>.compare.*.
-/// The run's ExamImage::image pointers must still be valid (the pictures are drawn from them).
+/// The run's CompareImage::image pointers must still be valid (the pictures are drawn from them).
 /// Raster/phantom input without DICOM identity gets invented UIDs in the SR. Throws Error(OutputFailed)
 /// when a file cannot be written.
 CompareReportFiles write_compare_reports(const CompareRun& run, const CompareReportRequest& request,
