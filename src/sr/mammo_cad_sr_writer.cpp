@@ -527,14 +527,7 @@ class Writer {
         probability = std::max(probability, slots_[s].description->likelihood_of_malignancy * 100.0);
       }
     }
-    const size_t impression = b.container(summary, DT::RT_inferredFrom, sr::kIndividualImpression);   // TID 4003 row 1
-    b.code(impression, DT::RT_hasConceptMod, sr::kRenderingIntent, sr::rendering_intent_code(intent));  // TID 4003 row 2
-    const size_t feature = b.code(impression, DT::RT_contains, sr::kCompositeFeature,                  // TID 4003 row 4,
-                                  sr::calcification_cluster_code(opt_.code_style));                    // TID 4004 row 1
-    b.observation_uid(feature, new_uid());
-    b.code(feature, DT::RT_hasConceptMod, sr::kRenderingIntent, sr::rendering_intent_code(intent));    // TID 4004 row 2
-    // TID 4004 row 3 -> TID 4005 Composite Feature Body
-    b.code(feature, DT::RT_hasProperties, sr::kCompositeType, sr::kRelatedSpatially);                 // TID 4005 row 1
+    const size_t feature = composite_feature(b, summary, intent, sr::kRelatedSpatially);
     b.code(feature, DT::RT_hasProperties, sr::kScopeOfFeature, sr::kDetectedOnMultipleImages);        // TID 4005 row 2
     b.text(feature, DT::RT_hasProperties, sr::kAlgorithmName, opt_.algorithm_name);                   // TID 4005 row 3 -> 4019
     b.text(feature, DT::RT_hasProperties, sr::kAlgorithmVersion, opt_.algorithm_version);
@@ -545,6 +538,21 @@ class Writer {
     for (int s : group) cluster_finding(b, feature, DT::RT_inferredFrom, s);                           // TID 4004: INFERRED FROM TID 4006
   }
 
+  /// TID 4003 Individual Impression holding a TID 4004 Composite Feature (calcification cluster) of the
+  /// given composite type (TID 4005 row 1); returns the feature node for the rest of the body.
+  template <typename Code>
+  size_t composite_feature(TreeBuilder& b, size_t summary, const std::string& intent, const Code& composite_type) {
+    const size_t impression = b.container(summary, DT::RT_inferredFrom, sr::kIndividualImpression);   // TID 4003 row 1
+    b.code(impression, DT::RT_hasConceptMod, sr::kRenderingIntent, sr::rendering_intent_code(intent));  // TID 4003 row 2
+    const size_t feature = b.code(impression, DT::RT_contains, sr::kCompositeFeature,                  // TID 4003 row 4,
+                                  sr::calcification_cluster_code(opt_.code_style));                    // TID 4004 row 1
+    b.observation_uid(feature, new_uid());
+    b.code(feature, DT::RT_hasConceptMod, sr::kRenderingIntent, sr::rendering_intent_code(intent));    // TID 4004 row 2
+    // TID 4004 row 3 -> TID 4005 Composite Feature Body
+    b.code(feature, DT::RT_hasProperties, sr::kCompositeType, composite_type);                        // TID 4005 row 1
+    return feature;
+  }
+
   /// TID 4003 with a TID 4004 Composite Feature "related temporally": a current cluster and its
   /// counterpart on a prior image (or only one of them: new / resolved), with the CID 6037
   /// differences (TID 4005 row 11).
@@ -553,14 +561,7 @@ class Writer {
     const ClusterSlot* now = t.current_slot >= 0 ? &slots_[static_cast<std::size_t>(t.current_slot)] : nullptr;
     const std::string intent = now != nullptr ? rendering_intent(*now) : std::string("Optional");
     const bool both = now != nullptr && t.prior_cluster != nullptr;
-    const size_t impression = b.container(summary, DT::RT_inferredFrom, sr::kIndividualImpression);   // TID 4003 row 1
-    b.code(impression, DT::RT_hasConceptMod, sr::kRenderingIntent, sr::rendering_intent_code(intent));  // TID 4003 row 2
-    const size_t feature = b.code(impression, DT::RT_contains, sr::kCompositeFeature,                  // TID 4003 row 4,
-                                  sr::calcification_cluster_code(opt_.code_style));                    // TID 4004 row 1
-    b.observation_uid(feature, new_uid());
-    b.code(feature, DT::RT_hasConceptMod, sr::kRenderingIntent, sr::rendering_intent_code(intent));    // TID 4004 row 2
-    // TID 4004 row 3 -> TID 4005 Composite Feature Body
-    b.code(feature, DT::RT_hasProperties, sr::kCompositeType, sr::kRelatedTemporally);                // TID 4005 row 1
+    const size_t feature = composite_feature(b, summary, intent, sr::kRelatedTemporally);
     b.code(feature, DT::RT_hasProperties, sr::kScopeOfFeature,                                        // TID 4005 row 2
            both ? sr::kDetectedOnMultipleImages : sr::kDetectedOnOnlyOneOfTheImages);
     b.text(feature, DT::RT_hasProperties, sr::kAlgorithmName, opt_.algorithm_name);                   // TID 4005 row 3 -> 4019

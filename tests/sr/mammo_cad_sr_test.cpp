@@ -25,30 +25,9 @@ namespace {
 
 using test::TempDir;
 
-struct Shell {
-  int exit_code = -1;
-  std::string output;
-};
-
-Shell shell(const std::string& command) {
-  Shell r;
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), static_cast<int>(buf.size()), pipe) != nullptr) r.output += buf.data();
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-std::vector<std::string> lines_starting(const std::string& text, const std::string& prefix) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(prefix, 0) == 0) out.push_back(line);
-  }
-  return out;
-}
+using Shell = test::CommandResult;
+Shell shell(const std::string& command) { return test::run_shell(command); }
+using test::lines_starting;
 
 /// Every SR a test writes goes through dciodvfy (no Error lines) and dsrdump (exit 0).
 void expect_valid_dicom(const std::filesystem::path& sr) {

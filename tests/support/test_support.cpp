@@ -22,9 +22,19 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-CommandResult run_cli(const std::string& args) {
+CommandResult run_cli(const std::string& args) { return run_shell(std::string("'") + CALCSCOPE_CLI + "' " + args); }
+
+std::vector<std::string> lines_starting(const std::string& text, const std::string& prefix) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(prefix, 0) == 0) out.push_back(line);
+  return out;
+}
+
+CommandResult run_shell(const std::string& command) {
   CommandResult result;
-  const std::string cmd = std::string("'") + CALCSCOPE_CLI + "' " + args + " 2>&1";
+  const std::string cmd = command + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
   if (!pipe) return result;
   std::array<char, 4096> buf{};

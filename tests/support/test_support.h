@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace calcscope::test {
 
@@ -26,6 +27,12 @@ struct CommandResult {
 
 /// Runs the built calcscope CLI with `args` (a shell-quoted string).
 CommandResult run_cli(const std::string& args);
+
+/// Runs any shell command (stdout and stderr together).
+CommandResult run_shell(const std::string& command);
+
+/// The lines of text that start with prefix.
+std::vector<std::string> lines_starting(const std::string& text, const std::string& prefix);
 
 /// ../shared beside the checkout, or nullopt (tests then GTEST_SKIP with a message).
 std::optional<std::filesystem::path> shared_dir();
