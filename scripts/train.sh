@@ -11,6 +11,6 @@ echo "train: rebuilding to embed the new models"
 bash scripts/build.sh >/dev/null
 # Learned cluster descriptors (models/descriptor.json): 70 um phantom seeds 1-300, then the held-out
 # report on seeds 1000-1100 (docs/assessment.md). A few minutes on 2 cores.
-build/release/calcscope train --descriptors --seeds 1-300 --eval-seeds 1000-1100 --threads "$(nproc)" --out models
+build/release/calcscope train --descriptors --seeds 1-600 --eval-seeds 1000-1100 --threads "$(nproc)" --out models
 echo "train: rebuilding to embed the descriptor model"
 bash scripts/build.sh >/dev/null

@@ -24,7 +24,7 @@ struct TrainArgs {
   double cluster_calc_score = -1;
   double max_density = -1;
   bool descriptors = false;
-  std::string seeds = "1-300";
+  std::string seeds = "1-600";
   std::string eval_seeds = "1000-1100";
   std::string cache;
 };
@@ -57,7 +57,7 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--max-density", a->max_density, "cluster rule: grouped calcifications per cm^2 at most");
   sub->add_flag("--descriptors", a->descriptors,
                 "train the learned cluster descriptors (models/descriptor.json) on 70 um phantoms instead");
-  sub->add_option("--seeds", a->seeds, "--descriptors: training phantom seeds, e.g. 1-300");
+  sub->add_option("--seeds", a->seeds, "--descriptors: training phantom seeds (default 1-600)");
   sub->add_option("--eval-seeds", a->eval_seeds,
                   "--descriptors: held-out seeds evaluated after training (disjoint; 'none' = skip)");
   sub->add_option("--cache", a->cache, "--descriptors: directory caching each seed's analysis (optional)");

@@ -2,7 +2,7 @@
 // Each phantom holds two clusters (7-12 calcifications) of known morphology and distribution; the real
 // pipeline (analyze + describe, with the embedded descriptor model) runs on it, detected clusters are
 // matched to the truth, and the words are compared (src/train/describe_phantoms.cpp). The descriptor
-// model was trained on seeds 1-300 (`calcscope train --descriptors`); the reported figures use seeds
+// model was trained on seeds 1-600 (`calcscope train --descriptors`); the reported figures use seeds
 // 1000-1100:
 //   CALCSCOPE_ASSESS_SEEDS=1000-1100 build/release/tests/test_assess --gtest_filter='PhantomEvaluation.*'
 // Options: CALCSCOPE_ASSESS_CACHE=dir (reuse each seed's analysis; delete it when the detector changes),
