@@ -18,6 +18,7 @@
 #include "calcscope/core/error.h"
 #include "calcscope/sr/codes.h"
 #include "calcscope/sr/mammo_cad_sr.h"
+#include "sr_validation.h"
 #include "test_support.h"
 
 namespace calcscope {
@@ -27,25 +28,8 @@ using test::TempDir;
 
 using Shell = test::CommandResult;
 Shell shell(const std::string& command) { return test::run_shell(command); }
-using test::lines_starting;
 
-/// Every SR a test writes goes through dciodvfy (no Error lines) and dsrdump (exit 0).
-void expect_valid_dicom(const std::filesystem::path& sr) {
-  ASSERT_EQ(shell("command -v dciodvfy").exit_code, 0) << "dciodvfy (Debian package dicom3tools) is not installed";
-  ASSERT_EQ(shell("command -v dsrdump").exit_code, 0) << "dsrdump (Debian package dcmtk) is not installed";
-  const Shell vfy = shell("dciodvfy '" + sr.string() + "'");
-  const auto errors = lines_starting(vfy.output, "Error");
-  EXPECT_TRUE(errors.empty()) << "dciodvfy errors for " << sr << ":\n" << vfy.output;
-  for (const std::string& w : lines_starting(vfy.output, "Warning")) std::cout << "[dciodvfy] " << w << "\n";
-  const Shell dump = shell("dsrdump '" + sr.string() + "'");
-  EXPECT_EQ(dump.exit_code, 0) << dump.output;
-  EXPECT_NE(dump.output.find("Mammography CAD Report"), std::string::npos) << dump.output;
-  if (const char* keep = std::getenv("CALCSCOPE_SR_KEEP")) {  // keep the SRs for a look (docs/sr.md)
-    std::error_code ec;
-    std::filesystem::copy_file(sr, std::filesystem::path(keep) / sr.filename(),
-                               std::filesystem::copy_options::overwrite_existing, ec);
-  }
-}
+void expect_valid_dicom(const std::filesystem::path& sr) { test::expect_valid_sr(sr); }
 
 ImageInfo make_info(const std::string& laterality, const std::string& view, const std::string& instance) {
   ImageInfo info;

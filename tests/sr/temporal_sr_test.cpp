@@ -23,6 +23,7 @@
 #include "calcscope/sr/codes.h"
 #include "calcscope/sr/compare_sr.h"
 #include "calcscope/sr/mammo_cad_sr.h"
+#include "sr_validation.h"
 #include "test_support.h"
 
 namespace calcscope {
@@ -32,25 +33,8 @@ using test::TempDir;
 
 using Shell = test::CommandResult;
 Shell shell(const std::string& command) { return test::run_shell(command); }
-using test::lines_starting;
 
-/// dciodvfy without Error lines, dsrdump exit 0; returns the dsrdump +Pc output (codes shown).
-std::string expect_valid_dicom(const std::filesystem::path& sr) {
-  EXPECT_EQ(shell("command -v dciodvfy").exit_code, 0) << "dciodvfy (Debian package dicom3tools) is not installed";
-  const Shell vfy = shell("dciodvfy '" + sr.string() + "'");
-  const auto errors = lines_starting(vfy.output, "Error");
-  EXPECT_TRUE(errors.empty()) << "dciodvfy errors for " << sr << ":\n" << vfy.output;
-  for (const std::string& w : lines_starting(vfy.output, "Warning")) std::cout << "[dciodvfy] " << w << "\n";
-  const Shell dump = shell("dsrdump +Pc '" + sr.string() + "'");
-  EXPECT_EQ(dump.exit_code, 0) << dump.output;
-  EXPECT_NE(dump.output.find("Mammography CAD Report"), std::string::npos) << dump.output;
-  if (const char* keep = std::getenv("CALCSCOPE_SR_KEEP")) {  // keep the SRs for a look (docs/sr.md)
-    std::error_code ec;
-    std::filesystem::copy_file(sr, std::filesystem::path(keep) / sr.filename(),
-                               std::filesystem::copy_options::overwrite_existing, ec);
-  }
-  return dump.output;
-}
+std::string expect_valid_dicom(const std::filesystem::path& sr) { return test::expect_valid_sr(sr); }
 
 ImageInfo make_info(const std::string& instance, const std::string& study, const std::string& date) {
   ImageInfo info;
