@@ -31,8 +31,6 @@ namespace {
 
 using test::TempDir;
 
-using Shell = test::CommandResult;
-Shell shell(const std::string& command) { return test::run_shell(command); }
 
 std::string expect_valid_dicom(const std::filesystem::path& sr) { return test::expect_valid_sr(sr); }
 
