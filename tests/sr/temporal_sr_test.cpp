@@ -31,7 +31,6 @@ namespace {
 
 using test::TempDir;
 
-
 std::string expect_valid_dicom(const std::filesystem::path& sr) { return test::expect_valid_sr(sr); }
 
 ImageInfo make_info(const std::string& instance, const std::string& study, const std::string& date) {
