@@ -50,9 +50,10 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                           {"max_diameter_mm", cp.max_diameter_mm},
                           {"background_mm", cp.background_mm},
                           {"threshold_cnr", cp.threshold_cnr},
+                          {"detection_pixel_size_mm", detection_pixel_size_mm(image.pixel_size_mm)},
                           {"max_candidates", cp.max_candidates}},
                          [&] {
-                           auto c = detect_calcifications(image, r.region, cp);
+                           auto c = detect_calcifications_for_analysis(image, r.region, cp);
                            score_calcifications(c, models);
                            return c;
                          });

@@ -226,7 +226,7 @@ TrainReport train_models(const TrainOptions& o) {
       ti.pixel_size_mm = img.pixel_size_mm;
       const auto region = segment_breast(img, o.analyze.breast);
       ti.breast_area_mm2 = region.area_mm2;
-      ti.candidates = detect_calcifications(img, region, o.analyze.calcification);
+      ti.candidates = detect_calcifications_for_analysis(img, region, o.analyze.calcification);
       ti.truth = truth.images.at(stems[i]);
       ti.labels = label_candidates(ti.candidates, ti.truth, ti.pixel_size_mm, "mias");
       images[i] = std::move(ti);
@@ -262,7 +262,7 @@ TrainReport train_models(const TrainOptions& o) {
       ti.pixel_size_mm = ph.image.pixel_size_mm;
       const auto region = segment_breast(ph.image, o.analyze.breast);
       ti.breast_area_mm2 = region.area_mm2;
-      ti.candidates = detect_calcifications(ph.image, region, o.analyze.calcification);
+      ti.candidates = detect_calcifications_for_analysis(ph.image, region, o.analyze.calcification);
       ti.truth = eval::parse_phantom_truth(phantom_truth_to_json(ph), ti.stem);
       ti.labels = label_candidates(ti.candidates, ti.truth, ti.pixel_size_mm, "phantom");
       images[base + i] = std::move(ti);
@@ -293,7 +293,7 @@ TrainReport train_models(const TrainOptions& o) {
         ti.fold = static_cast<int>(std::hash<std::string>{}(ti.stem) % static_cast<std::size_t>(o.folds));
         ti.pixel_size_mm = img.pixel_size_mm;
         ti.use_for_clusters = false;
-        ti.candidates = detect_calcifications(img, region, o.analyze.calcification);
+        ti.candidates = detect_calcifications_for_analysis(img, region, o.analyze.calcification);
         ti.labels.assign(ti.candidates.size(), std::string(cls) == "0" ? 0.f : -1.f);
         if (std::string(cls) == "1" && !ti.candidates.empty()) {
           std::size_t best = 0;

@@ -16,17 +16,33 @@ namespace calcscope {
 /// (models/cv-table.txt): calcifications at ~1 false positive per cm^2 on the training phantoms;
 /// clusters at ~0.5 false clusters per image on the training phantoms (on MIAS film the same cut
 /// gives fewer false clusters and lower sensitivity). Use --min-score 0 for FROC curves.
-inline constexpr double kDefaultCalcificationMinScore = 0.7;
-inline constexpr double kDefaultClusterMinScore = 0.63;
+inline constexpr double kDefaultCalcificationMinScore = 0.78;
+inline constexpr double kDefaultClusterMinScore = 0.67;
 /// Digitised film (pixels >= kFilmPixelSizeMm): the cluster cut at ~0.5 false clusters per image in
 /// the MIAS patient-pair cross-validation (models/cv-table.txt); the digital cut is far too strict there.
 inline constexpr double kFilmPixelSizeMm = 0.15;
-inline constexpr double kDefaultClusterMinScoreFilm = 0.14;
+inline constexpr double kDefaultClusterMinScoreFilm = 0.33;
 
 /// The recommended cluster cut for an image of this pixel size.
 inline double default_cluster_min_score(double pixel_size_mm) {
   return pixel_size_mm >= kFilmPixelSizeMm ? kDefaultClusterMinScoreFilm : kDefaultClusterMinScore;
 }
+
+/// Digitised film (pixels >= kFilmPixelSizeMm) is searched for calcifications on a copy resampled to
+/// this pixel size: a 1-3 pixel speck at 200 um becomes a resolved spot whose shape, size and contrast
+/// features mean what they mean on digital images. Coordinates are returned in the input's pixels.
+inline constexpr double kFilmWorkPixelSizeMm = 0.1;
+
+/// The pixel size calcifications are searched at for an image of this pixel size.
+inline double detection_pixel_size_mm(double pixel_size_mm) {
+  return pixel_size_mm >= kFilmPixelSizeMm ? kFilmWorkPixelSizeMm : pixel_size_mm;
+}
+
+/// detect_calcifications() at detection_pixel_size_mm(): film is upsampled (bicubic image, nearest
+/// masks), candidates are mapped back to the input's pixel grid (x, y, area_px; mm fields unchanged).
+/// Used by analyze() and by training, so both see the same candidates.
+std::vector<Calcification> detect_calcifications_for_analysis(const Image& image, const BreastRegion& region,
+                                                              const CalcificationParams& params = {});
 
 struct AnalyzeOptions {
   BreastParams breast;
