@@ -438,30 +438,68 @@ class PriorComparison {
     return out;
   }
 
+  /// Peaks of the band-pass contrast in one exam inside the group's circles (current mm, mapped into
+  /// that exam's pixels by `to_px`) that are not already among `spots` (within the peak separation).
+  template <class ToPx>
+  void add_peaks(const Image& im, const std::vector<std::pair<PointPx, double>>& circ, double mm_to_px, ToPx to_px,
+                 std::vector<PointPx>& spots) const {
+    if (p_.pixel_peak_min_cnr <= 0) return;
+    std::vector<std::pair<PointPx, double>> circ_px;
+    for (const auto& [centre, r] : circ) circ_px.push_back({to_px(centre), r * mm_to_px});
+    const double sep_px = p_.pixel_peak_separation_mm / im.pixel_size_mm;
+    const std::size_t detector_spots = spots.size();
+    for (const auto& q : find_spot_peaks(im, circ_px, p_.pixel_peak_min_cnr, p_.pixel_peak_separation_mm, p_.pixel_evidence)) {
+      bool near = false;
+      for (std::size_t k = 0; k < detector_spots && !near; ++k) near = dist(spots[k], q) < sep_px;
+      if (!near) spots.push_back(q);
+    }
+  }
+
   /// Labels `f` from the pixels at its calcifications' mapped positions; false when they cannot
   /// decide (too few judged: outside the other image's field; or calcifications both appeared and
-  /// disappeared): the counts decide then.
+  /// disappeared in a group with clusters in both exams): the counts decide then.
   bool label_by_pixels(Finding& f, const std::string& then_words) {
     const SimilarityTransform& t = pr_.registration.transform;
-    const double pc = cur_.pixel_size_mm;
+    const SimilarityTransform back = t.inverse();
+    const double pc = cur_.pixel_size_mm, pp = pr_.findings.pixel_size_mm;
     const auto circ = circles(f);
-    const auto spots_now = spots_px(cur_, f.now, circ, [&](PointPx q) { return PointPx{q.x * pc, q.y * pc}; });
-    const auto spots_then = spots_px(pr_.findings, f.then, circ, [&](PointPx q) { return to_current_mm(q); });
-    const SpotCheck now = check_spots(*cur_.image, *pr_.findings.image, t.inverse(), spots_now, p_.pixel_evidence);
+    auto spots_now = spots_px(cur_, f.now, circ, [&](PointPx q) { return PointPx{q.x * pc, q.y * pc}; });
+    auto spots_then = spots_px(pr_.findings, f.then, circ, [&](PointPx q) { return to_current_mm(q); });
+    const std::size_t detector_now = spots_now.size(), detector_then = spots_then.size();
+    // specks the detector missed in one exam: peaks of the band-pass contrast in the same circles
+    add_peaks(*cur_.image, circ, 1 / pc, [&](PointPx q) { return PointPx{q.x / pc, q.y / pc}; }, spots_now);
+    add_peaks(*pr_.findings.image, circ, 1 / (pp * t.scale), [&](PointPx q) {
+      const PointPx m = back.apply(q);
+      return PointPx{m.x / pp, m.y / pp};
+    }, spots_then);
+    const SpotCheck now = check_spots(*cur_.image, *pr_.findings.image, back, spots_now, p_.pixel_evidence);
     const SpotCheck then = check_spots(*pr_.findings.image, *cur_.image, t, spots_then, p_.pixel_evidence);
     f.judged_now = now.judged, f.visible_then = now.visible;
     f.judged_then = then.judged, f.visible_now = then.visible;
     auto enough = [&](int n, int judged, double fraction, int minimum) {
       return judged > 0 && n >= std::max(static_cast<double>(minimum), fraction * judged) - 1e-9;
     };
+    // the detected spots alone (members and confident calcifications): the presence decision and
+    // the denominators (band-pass peaks also fall on texture seen in both exams and would dilute them)
+    struct Tally {
+      int judged = 0, visible = 0;
+    };
+    auto detected = [](const SpotCheck& sc, std::size_t n) {
+      Tally t;
+      for (std::size_t k = 0; k < n && k < sc.spots.size(); ++k) t.judged += sc.spots[k].judged, t.visible += sc.spots[k].visible;
+      return t;
+    };
+    const Tally det_now = detected(now, detector_now), det_then = detected(then, detector_then);
     const int fresh = now.judged - now.visible, gone = then.judged - then.visible;
-    const bool grew = enough(fresh, now.judged, p_.pixel_change_fraction, p_.pixel_change_min);
-    const bool shrank = enough(gone, then.judged, p_.pixel_change_fraction, p_.pixel_change_min);
+    const bool grew = enough(fresh, std::max(1, det_now.judged), p_.pixel_change_fraction, p_.pixel_change_min);
+    const bool shrank = enough(gone, std::max(1, det_then.judged), p_.pixel_change_fraction, p_.pixel_change_min);
     char buf[320];
     if (f.then.empty() || f.now.empty()) {
       const bool missing_then = f.then.empty();
-      const SpotCheck& c = missing_then ? now : then;
-      if (c.judged == 0 || c.judged < p_.pixel_min_judged_fraction * c.strong) return false;  // outside the other field of view
+      const SpotCheck& sc = missing_then ? now : then;
+      if (sc.judged == 0 || sc.judged < p_.pixel_min_judged_fraction * sc.strong) return false;  // outside the other field of view
+      const Tally c = missing_then ? det_now : det_then;
+      if (c.judged == 0) return false;
       if (!enough(c.visible, c.judged, p_.pixel_present_fraction, p_.pixel_present_min)) {
         f.change = missing_then ? "new" : "resolved";
         std::snprintf(buf, sizeof buf, missing_then ? "no cluster%s at this place, and %d of its %d calcifications were not visible there then (pixel check)"
@@ -470,22 +508,23 @@ class PriorComparison {
         f.reason = buf;
         return true;
       }
-      // present in both exams: judged by the members not visible in the other one
+      // present in both exams: judged both ways, by the spots of each exam not visible in the other
       (missing_then ? f.count_then : f.count_now) = c.visible;
-      const bool changed = missing_then ? grew : shrank;
-      f.change = changed ? (missing_then ? "increased" : "decreased") : "stable";
-      std::snprintf(buf, sizeof buf, missing_then ? "no reported cluster%s, but %d of its %d calcifications were visible there then (pixel check)"
-                                                  : "the cluster%s is not reported now, but %d of its %d calcifications are still visible (pixel check)",
+      f.change = grew && !shrank ? "increased" : shrank && !grew ? "decreased" : "stable";
+      std::snprintf(buf, sizeof buf, missing_then ? "no reported cluster%s, but %d of its %d calcifications were visible there then"
+                                                  : "the cluster%s is not reported now, but %d of its %d calcifications are still visible",
                     then_words.c_str(), c.visible, c.judged);
       f.reason = buf;
-      if (changed) f.reason += missing_then ? "; the others are new" : "; the others are gone";
+      std::snprintf(buf, sizeof buf, "; %d of %d spots now not visible then, %d of %d spots then not visible now (pixel check)",
+                    fresh, now.judged, gone, then.judged);
+      f.reason += buf;
       return true;
     }
     if (grew && shrank) return false;
     if (now.judged < p_.pixel_min_judged_fraction * now.strong || then.judged < p_.pixel_min_judged_fraction * then.strong)
       return false;
     f.change = grew ? "increased" : shrank ? "decreased" : "stable";
-    std::snprintf(buf, sizeof buf, "%d calcifications now, %d then; of the current ones %d of %d were visible%s, of the prior ones %d of %d are visible now (pixel check)",
+    std::snprintf(buf, sizeof buf, "%d calcifications now, %d then; of the current spots %d of %d were visible%s, of the prior ones %d of %d are visible now (pixel check)",
                   f.count_now, f.count_then, now.visible, now.judged, then_words.c_str(), then.visible, then.judged);
     f.reason = buf;
     if (f.now.size() > 1 || f.then.size() > 1)
@@ -654,6 +693,12 @@ ChangeResult compare_findings(const ExamFindings& current, std::vector<PriorExam
     for (std::size_t k : f.then)
       if (p0.findings.clusters[k].score > p0.findings.clusters[j].score) j = k;
     const Cluster& then = p0.findings.clusters[j];
+    // a prior cluster that the positioning change put outside the current image cannot be seen
+    // now: not a change, and no place in the current image to report it at
+    const PointPx at = c0.mapped_centre(j);
+    if (current.width > 0 && current.height > 0 &&
+        (at.x < 0 || at.y < 0 || at.x >= current.width * pc || at.y >= current.height * pc))
+      continue;
     ClusterChange ch;
     fill_group(f, ch);
     ch.prior_cluster_id = then.id;

@@ -17,12 +17,14 @@ namespace {
 struct Patch {
   int ox = 0, oy = 0;  ///< top-left of the crop in image pixels
   cv::Mat local_max;   ///< CV_32F: largest CNR within the local search radius
+  cv::Mat cnr;         ///< CV_32F: band-pass contrast-to-noise
+  cv::Mat tissue;      ///< CV_8U: 1 where the smoothed background is above a quarter of the crop's top
   bool contains(int x, int y) const { return x >= ox && y >= oy && x < ox + local_max.cols && y < oy + local_max.rows; }
   float at(int x, int y) const { return local_max.at<float>(y - oy, x - ox); }
 };
 
 Patch band_patch(const Image& im, double x0, double y0, double x1, double y1, double margin_mm,
-                 const PixelEvidenceParams& p) {
+                 const PixelEvidenceParams& p, double search_mm, int shape = cv::MORPH_ELLIPSE) {
   const double px = im.pixel_size_mm;
   // at least ~8 mm of tissue around the spots for a stable noise estimate
   const int margin = static_cast<int>(std::ceil(std::max(margin_mm, 4.0) / px)) + 2;
@@ -55,9 +57,10 @@ Patch band_patch(const Image& im, double x0, double y0, double x1, double y1, do
   const auto mid = mag.begin() + static_cast<std::ptrdiff_t>(mag.size() / 2);
   std::nth_element(mag.begin(), mid, mag.end());
   const double noise = std::max(1e-6, 1.4826 * static_cast<double>(*mid));
-  cv::Mat cnr = band / noise;
-  const int r = std::max(1, static_cast<int>(std::lround(p.local_search_mm / px)));
-  cv::dilate(cnr, out.local_max, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1)));
+  out.cnr = band / noise;
+  out.tissue = background > 0.25 * top;
+  const int r = std::max(1, static_cast<int>(std::lround(search_mm / px)));
+  cv::dilate(out.cnr, out.local_max, cv::getStructuringElement(shape, cv::Size(2 * r + 1, 2 * r + 1)));
   return out;
 }
 
@@ -69,6 +72,48 @@ void bounds_of(const std::vector<PointPx>& pts, Fn&& fn) {
 }
 
 }  // namespace
+
+std::vector<PointPx> find_spot_peaks(const Image& image, const std::vector<std::pair<PointPx, double>>& circles_px,
+                                     double min_cnr, double separation_mm, const PixelEvidenceParams& p) {
+  std::vector<PointPx> out;
+  if (circles_px.empty()) return out;
+  if (image.empty() || image.pixel_size_mm <= 0)
+    throw Error(ErrorCode::InvalidImage, "spot search needs an image with its pixel size", image.info.source_path);
+  double x0 = 1e18, y0 = 1e18, x1 = -1e18, y1 = -1e18;
+  for (const auto& [c, r] : circles_px)
+    x0 = std::min(x0, c.x - r), y0 = std::min(y0, c.y - r), x1 = std::max(x1, c.x + r), y1 = std::max(y1, c.y + r);
+  x0 = std::clamp(x0, 0.0, image.width - 1.0), x1 = std::clamp(x1, 0.0, image.width - 1.0);
+  y0 = std::clamp(y0, 0.0, image.height - 1.0), y1 = std::clamp(y1, 0.0, image.height - 1.0);
+  if (x1 < x0 || y1 < y0) return out;
+  const Patch patch = band_patch(image, x0, y0, x1, y1, 3 * p.background_sigma_mm, p, p.local_search_mm);
+  const int sep = std::max(1, static_cast<int>(std::lround(separation_mm / image.pixel_size_mm)));
+  cv::Mat peak_max;
+  cv::dilate(patch.cnr, peak_max, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * sep + 1, 2 * sep + 1)));
+  struct Peak {
+    float v;
+    int x, y;
+  };
+  std::vector<Peak> peaks;
+  for (int y = static_cast<int>(std::floor(y0)); y <= static_cast<int>(std::ceil(y1)); ++y)
+    for (int x = static_cast<int>(std::floor(x0)); x <= static_cast<int>(std::ceil(x1)); ++x) {
+      if (!patch.contains(x, y)) continue;
+      const int u = x - patch.ox, v = y - patch.oy;
+      const float c = patch.cnr.at<float>(v, u);
+      if (c < min_cnr || c < peak_max.at<float>(v, u) || !patch.tissue.at<unsigned char>(v, u)) continue;
+      const bool inside = std::any_of(circles_px.begin(), circles_px.end(), [&](const auto& cr) {
+        return std::hypot(x - cr.first.x, y - cr.first.y) <= cr.second;
+      });
+      if (inside) peaks.push_back({c, x, y});
+    }
+  std::sort(peaks.begin(), peaks.end(), [](const Peak& a, const Peak& b) {
+    return a.v != b.v ? a.v > b.v : (a.y != b.y ? a.y < b.y : a.x < b.x);
+  });
+  for (const auto& q : peaks) {  // plateaus: keep one pixel
+    const bool near = std::any_of(out.begin(), out.end(), [&](const PointPx& o) { return std::hypot(o.x - q.x, o.y - q.y) < sep; });
+    if (!near) out.push_back({static_cast<double>(q.x), static_cast<double>(q.y)});
+  }
+  return out;
+}
 
 SpotCheck check_spots(const Image& own, const Image& other, const SimilarityTransform& own_to_other,
                       const std::vector<PointPx>& spots_px, const PixelEvidenceParams& p) {
@@ -89,7 +134,7 @@ SpotCheck check_spots(const Image& own, const Image& other, const SimilarityTran
   // own responses
   Patch own_patch;
   bounds_of(spots_px, [&](double x0, double y0, double x1, double y1) {
-    own_patch = band_patch(own, x0, y0, x1, y1, 3 * p.background_sigma_mm, p);
+    own_patch = band_patch(own, x0, y0, x1, y1, 3 * p.background_sigma_mm, p, p.local_search_mm);
   });
   std::vector<PointPx> mapped;  // other image pixels
   for (const auto& q : spots_px) {
@@ -109,7 +154,8 @@ SpotCheck check_spots(const Image& own, const Image& other, const SimilarityTran
   bounds_of(mapped, [&](double x0, double y0, double x1, double y1) {
     x0 = std::clamp(x0, 0.0, other.width - 1.0), x1 = std::clamp(x1, 0.0, other.width - 1.0);
     y0 = std::clamp(y0, 0.0, other.height - 1.0), y1 = std::clamp(y1, 0.0, other.height - 1.0);
-    other_patch = band_patch(other, x0, y0, x1, y1, p.offset_search_mm + 3 * p.background_sigma_mm, p);
+    other_patch = band_patch(other, x0, y0, x1, y1, p.offset_search_mm + 3 * p.background_sigma_mm, p, p.other_search_mm,
+                              cv::MORPH_RECT);
   });
   auto other_at = [&](std::size_t k, int dx, int dy, float& v) {
     const int x = static_cast<int>(std::lround(mapped[k].x)) + dx, y = static_cast<int>(std::lround(mapped[k].y)) + dy;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "calcscope/compare/compare.h"
+#include "calcscope/compare/pixel_evidence.h"
 #include "calcscope/io/image_reader.h"
 #include "calcscope/phantom/phantom.h"
 #include "calcscope/report/json_output.h"
@@ -44,6 +46,28 @@ struct SeriesResult {
   double accuracy() const { return judged ? static_cast<double>(correct) / judged : 0; }
 };
 
+/// Debug aid (CALCSCOPE_SERIES_DIAG=1): the true members of a cluster looked up in the other
+/// exam's pixels, with the detector's best score near each (own/other CNR, "v" = visible, "-" = not
+/// judged, score of a detected calcification within 0.3 mm or "." when none scored >= 0.3).
+void print_member_evidence(const char* what, const Phantom& own, const Phantom& other, const SimilarityTransform& own_to_other,
+                           const PhantomCluster& cl, const AnalysisResult& detected) {
+  std::vector<PointPx> pts;
+  for (int id : cl.calcification_ids)
+    for (const auto& c : own.calcifications)
+      if (c.id == id) pts.push_back({c.x, c.y});
+  const SpotCheck sc = check_spots(own.image, other.image, own_to_other, pts);
+  std::printf("    %s (%zu true members, %d judged, %d visible in the other exam):", what, pts.size(), sc.judged, sc.visible);
+  for (const auto& s : sc.spots) {
+    double best = -1;
+    for (const auto& d : detected.calcifications)
+      if (std::hypot(d.x - s.own_px.x, d.y - s.own_px.y) * own.image.pixel_size_mm < 0.3) best = std::max(best, d.score);
+    char det[16];
+    if (best >= 0.3) std::snprintf(det, sizeof det, "%.2f", best); else std::snprintf(det, sizeof det, ".");
+    std::printf(" %.1f/%.1f%s%s", s.own_cnr, s.other_cnr, s.judged ? (s.visible ? "v" : "") : "-", det);
+  }
+  std::printf("\n");
+}
+
 /// `pairs` prior/current phantom pairs with seeds first_seed.. and random positioning changes
 /// (rotation +-5 deg, shift +-15 mm, scale +-5 %, gain 0.8-1.2) drawn from a generator seeded with
 /// first_seed. Each pair: 5 current clusters (1 new, 1 increased, 1 decreased, 2 stable) + 1 resolved.
@@ -52,6 +76,7 @@ SeriesResult run_phantom_series(int first_seed, int pairs, const CompareOptions&
   res.pairs = pairs;
   std::mt19937 rng(static_cast<unsigned>(first_seed));
   std::uniform_real_distribution<double> u(-1, 1);
+  const bool diag = std::getenv("CALCSCOPE_SERIES_DIAG") != nullptr;
   for (int k = 0; k < pairs; ++k) {
     PhantomSpec spec;
     spec.pixel_size_mm = 0.1;
@@ -72,6 +97,8 @@ SeriesResult run_phantom_series(int first_seed, int pairs, const CompareOptions&
     change.scale = 1 + 0.05 * u(rng);
     change.contrast_gain = 1 + 0.2 * u(rng);
     change.add_clusters = change.remove_clusters = change.grow_clusters = change.shrink_clusters = 1;
+    if (const char* only = std::getenv("CALCSCOPE_SERIES_ONLY"))  // debug aid: "117,125" = only these seeds
+      if (("," + std::string(only) + ",").find("," + std::to_string(first_seed + k) + ",") == std::string::npos) continue;
     const auto [prior, current] = make_phantom_pair(spec, change);
     EXPECT_TRUE(current.transform.has_value());
     if (!current.transform) continue;
@@ -105,6 +132,7 @@ SeriesResult run_phantom_series(int first_seed, int pairs, const CompareOptions&
         const double d = std::hypot(c.x_mm - x_mm, c.y_mm - y_mm);
         if (d < std::max(5.0, radius_mm + 3) && d < best_d) best_d = d, best = &c;
       }
+      if (best && diag) std::printf("  [%s]", best->reason.c_str());
       if (best)
         std::printf("  at (%.0f, %.0f) mm: %s, %d now / %d then (%d/%d clusters, region %d / %d), extent %.1f / %.1f mm\n",
                     x_mm, y_mm, best->change.c_str(), best->count_now, best->count_then, best->group_clusters_now,
@@ -121,8 +149,8 @@ SeriesResult run_phantom_series(int first_seed, int pairs, const CompareOptions&
     };
     auto tally = [&](const std::string& truth_label, const std::string& got) {
       ++res.confusion[truth_label][got];
-      if (got == "not_detected") {
-        std::printf(" not detected\n");
+      if (got == "not_detected" || got == "outside_prior") {
+        std::printf(got == "not_detected" ? " not detected\n" : " outside the prior image: not comparable\n");
         ++res.undetected;
       } else if (got == "merged") {
         ++res.merged;
@@ -133,7 +161,28 @@ SeriesResult run_phantom_series(int first_seed, int pairs, const CompareOptions&
     };
     for (const auto& c : current.clusters) {
       std::printf("  truth %s (%zu members now)", c.change.c_str(), c.calcification_ids.size());
-      tally(c.change, label_at(c.x * px, c.y * px, false, c.radius_mm));
+      // a cluster that was there before but lies outside the prior image (the positioning change
+      // moved it out of the field of view) cannot be compared: no method can see it in the prior
+      bool in_prior_field = c.change == "new";
+      for (const auto& pc : prior.clusters)
+        if (c.prior_cluster_id != 0 && pc.id == c.prior_cluster_id)
+          in_prior_field = pc.x >= 0 && pc.y >= 0 && pc.x < prior.image.width && pc.y < prior.image.height;
+      const std::string got = in_prior_field ? label_at(c.x * px, c.y * px, false, c.radius_mm) : "outside_prior";
+      tally(c.change, got);
+      if (diag && got != c.change) {
+        std::printf("    TRUTH");
+        for (const auto& q : current.calcifications)
+          if (std::hypot(q.x_mm - c.x * px, q.y_mm - c.y * px) < 12) std::printf(" c%d(%.1f,%.1f)", q.cluster_id, q.x_mm, q.y_mm);
+        for (const auto& q : prior.calcifications) {
+          const PointPx m = truth.apply({q.x_mm, q.y_mm});
+          if (std::hypot(m.x - c.x * px, m.y - c.y * px) < 12) std::printf(" p%d(%.1f,%.1f)", q.cluster_id, m.x, m.y);
+        }
+        std::printf("\n");
+        print_member_evidence("now", current, prior, run.registrations[0].transform.inverse(), c, run.current_analysis);
+        for (const auto& pc : prior.clusters)
+          if (pc.id == c.prior_cluster_id && c.prior_cluster_id != 0)
+            print_member_evidence("then", prior, current, run.registrations[0].transform, pc, run.prior_analyses[0]);
+      }
     }
     for (const auto& c : prior.clusters) {
       if (c.change != "resolved") continue;
@@ -151,30 +200,42 @@ SeriesResult run_phantom_series(int first_seed, int pairs, const CompareOptions&
   std::printf("\nconfusion matrix (rows: truth, columns: calcscope), %d phantom pairs, seeds %d-%d\n%-10s", pairs,
               first_seed, first_seed + pairs - 1, "");
   for (const auto& l : labels) std::printf("%10s", l.c_str());
-  std::printf("%14s%8s\n", "not_detected", "merged");
+  std::printf("%14s%8s%15s\n", "not_detected", "merged", "outside_prior");
   for (const auto& t : labels) {
     std::printf("%-10s", t.c_str());
     for (const auto& l : labels) std::printf("%10d", res.confusion[t][l]);
-    std::printf("%14d%8d\n", res.confusion[t]["not_detected"], res.confusion[t]["merged"]);
+    std::printf("%14d%8d%15d\n", res.confusion[t]["not_detected"], res.confusion[t]["merged"], res.confusion[t]["outside_prior"]);
   }
-  std::printf("change labels correct: %d / %d = %.1f %% (%d true clusters not detected, %d merged with a neighbour by the detector)\n",
+  std::printf("change labels correct: %d / %d = %.1f %% (%d true clusters not detected or outside the prior image, %d merged with a neighbour by the detector)\n",
               res.correct, res.judged, 100 * res.accuracy(), res.undetected, res.merged);
   std::printf("registration error at cluster centres: median %.2f mm over %zu clusters\n", median(res.reg_errors),
               res.reg_errors.size());
   return res;
 }
 
-// Honesty rule: the ChangeParams defaults were chosen on seeds 100-129 (PhantomSeries.DISABLED_TuningSeeds);
-// this test reports the figure on seeds 500-519, which were not looked at while tuning.
+// Honesty rule: the ChangeParams / PixelEvidenceParams defaults were chosen on seeds 100-129
+// (PhantomSeries.DISABLED_TuningSeeds). The reported figure is on seeds 7000-7039, which were first
+// run after the defaults were frozen and never tuned on (docs/compare.md). Issue 5 asks for 0.95;
+// the guard is a floor below it (one or two labels move the figure by ~1 %) and the figure is printed.
 TEST(PhantomSeries, RegistrationAndChangeLabels) {
+  const int pairs = 40;
+  const SeriesResult r = run_phantom_series(7000, pairs);
+  EXPECT_LE(median(r.reg_errors), 2.0);
+  EXPECT_GE(r.judged, pairs * 3);
+  EXPECT_LE(r.merged, r.judged / 4);  // most clusters must be detected for the figure to mean anything
+  std::printf("HELD-OUT change-label accuracy (seeds 7000-7039): %.3f (issue 5 target 0.95)\n", r.accuracy());
+  if (r.accuracy() < 0.95) std::printf("SHORTFALL: change-label accuracy %.3f < target 0.95\n", r.accuracy());
+  EXPECT_GE(r.accuracy(), 0.9);
+}
+
+// The earlier held-out seeds (looked at before the error analysis of this version: the spot-level
+// failures studied were on the tuning seeds only, but these seeds' figure was known).
+TEST(PhantomSeries, EarlierHeldOutSeeds) {
   const int pairs = 20;
   const SeriesResult r = run_phantom_series(500, pairs);
   EXPECT_LE(median(r.reg_errors), 2.0);
   EXPECT_GE(r.judged, pairs * 3);
-  EXPECT_LE(r.merged, r.judged / 4);  // most clusters must be detected for the figure to mean anything
-  // Issue 5 asks for 0.95. Measured on these held-out seeds with pixel evidence: 0.955 (docs/compare.md);
-  // one or two labels more or less move it by ~1 %, so the guard is a little below the target:
-  if (r.accuracy() < 0.95) std::printf("SHORTFALL: change-label accuracy %.3f < target 0.95\n", r.accuracy());
+  std::printf("change-label accuracy (seeds 500-519): %.3f\n", r.accuracy());
   EXPECT_GE(r.accuracy(), 0.9);
 }
 

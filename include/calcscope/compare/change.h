@@ -78,24 +78,33 @@ struct ChangeParams {
   /// Calcifications at least this likely are matched one by one (calcifications new/persisting/gone).
   double evidence_min_calcification_score = 0.3;
 
-  /// Pixel evidence (used when both exams carry their image): every member of the group's clusters
-  /// is looked up in the other exam's pixels at its mapped position (check_spots). Then
+  /// Pixel evidence (used when both exams carry their image): the group's spots in each exam (the
+  /// members of its clusters, the exam's confident calcifications in its circles, and band-pass peaks
+  /// there: pixel_peak_min_cnr) are looked up in the other exam's pixels (check_spots). Then
   ///  - a group with clusters in one exam only was present in the other when at least
-  ///    max(pixel_present_min, pixel_present_fraction * judged) of its members are visible there;
-  ///  - members not visible in the other exam are new (now) or gone (then): "increased" when the
-  ///    new ones number at least max(pixel_change_min, pixel_change_fraction * judged members now),
-  ///    "decreased" the same way round, "stable" when neither (both: judged by counts).
+  ///    max(pixel_present_min, pixel_present_fraction * judged) of its detected spots (peaks not
+  ///    counted: they also fall on texture seen in both exams) are visible there;
+  ///  - spots not visible in the other exam are new (now) or gone (then): "increased" when the new
+  ///    ones number at least max(pixel_change_min, pixel_change_fraction * judged detected spots now),
+  ///    "decreased" the same way round, "stable" when neither. Both at once: the counts decide for a
+  ///    group with clusters in both exams, "stable" for a one-sided group present in both.
   /// The detector's counts no longer decide: a speck kept in one exam and dropped in the other is
   /// visible in both. Chosen on phantom series seeds 100-129 (docs/compare.md).
   bool use_pixel_evidence = true;
   PixelEvidenceParams pixel_evidence;
   double pixel_present_fraction = 0.5;
   int pixel_present_min = 1;
-  double pixel_change_fraction = 0.25;
+  double pixel_change_fraction = 0.2;
   int pixel_change_min = 2;
   /// Besides the members of the group's clusters, the exam's calcifications scoring at least this
   /// inside the group's circles are looked up too (> 1: members only).
   double pixel_region_min_score = 0.8;
+  /// ... and the peaks of the band-pass contrast-to-noise (find_spot_peaks) of at least this inside
+  /// the group's circles in each exam, at least pixel_peak_separation_mm from a detected spot: specks
+  /// the detector missed in one exam (it finds a third of a faint cluster's members in one exam and
+  /// another third in the other) still count. 0 = off (detected spots only).
+  double pixel_peak_min_cnr = 4.0;
+  double pixel_peak_separation_mm = 0.5;
   /// Fewer than this fraction of an exam's spots inside the other image (a place outside the other
   /// exam's field of view): the pixels cannot decide, the counts do.
   double pixel_min_judged_fraction = 0.5;

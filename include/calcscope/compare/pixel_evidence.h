@@ -4,6 +4,7 @@
 // softens 1-3 pixel specks), but the local contrast at a known place is a steadier witness: the
 // same spot in both images, compared by contrast-to-noise, not by whether the detector kept it.
 #pragma once
+#include <utility>
 #include <vector>
 
 #include "calcscope/compare/register.h"
@@ -20,6 +21,11 @@ struct PixelEvidenceParams {
   /// The response at a spot is the largest within this radius (at least one pixel): a speck's
   /// centroid moves by a fraction of a pixel between exams and through resampling.
   double local_search_mm = 0.1;
+  /// ... and in the other image, where the spot lands at a rounded pixel after a whole-pixel offset
+  /// (up to a pixel diagonally from where it is), the largest within a square of this half-width
+  /// (at least one pixel). A sharp speck (fine sigma half a pixel) is otherwise missed there and a
+  /// persisting calcification counts as new or gone; wider lets noise maxima pass for specks.
+  double other_search_mm = 0.1;
   /// Residual misregistration searched for, common to all spots of a group (registration error is
   /// locally a shift): the offset maximising the summed responses (each capped at its own-image
   /// response) within this radius.
@@ -54,6 +60,15 @@ struct SpotCheck {
   int strong = 0;   ///< spots with own_cnr >= min_own_cnr (judged = those of them inside the other image)
   int judged = 0, visible = 0;
 };
+
+/// Local maxima of the band-pass contrast-to-noise (as in check_spots) of at least `min_cnr`
+/// inside the given circles (centre and radius in pixels of `image`), at least `separation_mm`
+/// apart (the stronger kept), strongest first. The detector does not take part: specks it missed
+/// in one exam are found here too. Pixels outside the breast (grey value of the smoothed
+/// background below a quarter of the patch's top) are skipped. Throws Error(InvalidImage) without
+/// a pixel size; an empty circle list gives an empty list.
+std::vector<PointPx> find_spot_peaks(const Image& image, const std::vector<std::pair<PointPx, double>>& circles_px,
+                                     double min_cnr, double separation_mm = 0.3, const PixelEvidenceParams& params = {});
 
 /// Looks up `spots_px` (pixels of `own`) in `other` through `own_to_other` (own mm -> other mm).
 /// Both images need their pixel size (Error(InvalidImage) otherwise); spots outside `own` throw
