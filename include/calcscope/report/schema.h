@@ -1,4 +1,5 @@
-// A small JSON Schema validator (the subset our schemas use) and the analysis JSON schema.
+// A small JSON Schema validator (the subset our schemas use) and the output JSON schemas, embedded
+// into the library at build time so an installed binary needs no source tree.
 //
 // Supported keywords: type (a name or an array of names; "integer" accepts 3 and 3.0), required,
 // properties, additionalProperties (bool or schema), items (one schema), enum, const, minimum,
@@ -24,11 +25,28 @@ namespace calcscope {
 /// An empty result means the instance is valid.
 std::vector<std::string> validate_json(const nlohmann::json& instance, const nlohmann::json& schema);
 
-/// Where the analysis schema is read from: CALCSCOPE_SOURCE_DIR/schemas/analysis.schema.json.
-std::filesystem::path analysis_schema_path();
+/// The schemas embedded into the library at build time (cmake/EmbedSchemas.cmake), by name:
+/// "analysis" (`calcscope analyze` output) and "compare" (`calcscope compare` output).
+const std::vector<std::string>& schema_names();
 
-/// The schema of the analysis JSON (`calcscope analyze` output, DIR/<stem>.json), read once.
-/// Throws Error(FileNotFound) when the file is missing, Error(InvalidData) when it is not JSON.
+/// The text of schemas/<name>.schema.json exactly as it was when calcscope was built (what
+/// `calcscope schema NAME` prints). Throws Error(Usage) for a name not in schema_names().
+const std::string& schema_text(const std::string& name);
+
+/// The embedded schema `name`, parsed once. Throws Error(Usage) for an unknown name and
+/// Error(Internal) when the embedded text is not JSON (a broken build).
+const nlohmann::json& schema_json(const std::string& name);
+
+/// The source file the embedded analysis schema was made from (CALCSCOPE_SOURCE_DIR/schemas/
+/// analysis.schema.json): for tests and tooling only, never read at run time.
+std::filesystem::path analysis_schema_path();
+/// Same for the compare schema (CALCSCOPE_SOURCE_DIR/schemas/compare.schema.json).
+std::filesystem::path compare_schema_path();
+
+/// The schema of the analysis JSON (`calcscope analyze` output, DIR/<stem>.json), embedded.
 const nlohmann::json& analysis_schema();
+
+/// The schema of the comparison JSON (`calcscope compare` output, DIR/<stem>.compare.json), embedded.
+const nlohmann::json& compare_schema();
 
 }  // namespace calcscope
