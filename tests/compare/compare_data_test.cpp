@@ -193,18 +193,29 @@ SeriesResult run_phantom_series(int first_seed, int pairs, const CompareOptions&
         if (d.score >= run.report_min_cluster_score && std::hypot(d.x_mm - c.x_mm, d.y_mm - c.y_mm) < c.radius_mm + 3)
           seen_then = true;
       std::printf("  truth resolved (%zu members then)", c.calcification_ids.size());
-      tally("resolved", seen_then ? label_at(m.x, m.y, true, c.radius_mm) : "not_detected");
+      // seen then but not reported as resolved now: a wrong label (whatever is reported there, or
+      // "unreported" when nothing is), never "not detected"
+      std::string got = "not_detected";
+      if (seen_then) {
+        got = label_at(m.x, m.y, true, c.radius_mm);
+        if (got == "not_detected") {
+          got = label_at(m.x, m.y, false, c.radius_mm);
+          if (got == "not_detected") got = "unreported";
+        }
+      }
+      tally("resolved", got);
     }
   }
   const std::vector<std::string> labels{"new", "stable", "increased", "decreased", "resolved"};
   std::printf("\nconfusion matrix (rows: truth, columns: calcscope), %d phantom pairs, seeds %d-%d\n%-10s", pairs,
               first_seed, first_seed + pairs - 1, "");
   for (const auto& l : labels) std::printf("%10s", l.c_str());
-  std::printf("%14s%8s%15s\n", "not_detected", "merged", "outside_prior");
+  std::printf("%14s%8s%15s%12s\n", "not_detected", "merged", "outside_prior", "unreported");
   for (const auto& t : labels) {
     std::printf("%-10s", t.c_str());
     for (const auto& l : labels) std::printf("%10d", res.confusion[t][l]);
-    std::printf("%14d%8d%15d\n", res.confusion[t]["not_detected"], res.confusion[t]["merged"], res.confusion[t]["outside_prior"]);
+    std::printf("%14d%8d%15d%12d\n", res.confusion[t]["not_detected"], res.confusion[t]["merged"], res.confusion[t]["outside_prior"],
+                res.confusion[t]["unreported"]);
   }
   std::printf("change labels correct: %d / %d = %.1f %% (%d true clusters not detected or outside the prior image, %d merged with a neighbour by the detector)\n",
               res.correct, res.judged, 100 * res.accuracy(), res.undetected, res.merged);
