@@ -483,10 +483,16 @@ class PriorComparison {
     // the denominators (band-pass peaks also fall on texture seen in both exams and would dilute them)
     struct Tally {
       int judged = 0, visible = 0;
+      double judged_cnr = 0, visible_cnr = 0;  // own contrast-to-noise summed over them
     };
     auto detected = [](const SpotCheck& sc, std::size_t n) {
       Tally t;
-      for (std::size_t k = 0; k < n && k < sc.spots.size(); ++k) t.judged += sc.spots[k].judged, t.visible += sc.spots[k].visible;
+      for (std::size_t k = 0; k < n && k < sc.spots.size(); ++k) {
+        const SpotEvidence& s = sc.spots[k];
+        t.judged += s.judged, t.visible += s.visible;
+        if (s.judged) t.judged_cnr += s.own_cnr;
+        if (s.visible) t.visible_cnr += s.own_cnr;
+      }
       return t;
     };
     const Tally det_now = detected(now, detector_now), det_then = detected(then, detector_then);
@@ -500,7 +506,14 @@ class PriorComparison {
       if (sc.judged == 0 || sc.judged < p_.pixel_min_judged_fraction * sc.strong) return false;  // outside the other field of view
       const Tally c = missing_then ? det_now : det_then;
       if (c.judged == 0) return false;
-      if (!enough(c.visible, c.judged, p_.pixel_present_fraction, p_.pixel_present_min)) {
+      // present when enough of the spots' contrast is still visible: a cluster's calcifications are
+      // its strongest spots, the texture specks the detector took in are weak and visible in both
+      // exams (a resolved cluster's place keeps them), so each spot counts by its own contrast
+      const bool present = c.visible >= p_.pixel_present_min &&
+                           (p_.pixel_present_by_contrast
+                                ? c.visible_cnr >= p_.pixel_present_fraction * c.judged_cnr - 1e-9
+                                : enough(c.visible, c.judged, p_.pixel_present_fraction, p_.pixel_present_min));
+      if (!present) {
         f.change = missing_then ? "new" : "resolved";
         std::snprintf(buf, sizeof buf, missing_then ? "no cluster%s at this place, and %d of its %d calcifications were not visible there then (pixel check)"
                                                     : "the cluster%s is not found now, and %d of its %d calcifications are no longer visible (pixel check)",
