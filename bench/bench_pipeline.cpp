@@ -45,7 +45,7 @@ void BM_Calcifications(benchmark::State& st) {
   const auto& p = phantom(pixel_mm_arg(st));
   const auto region = segment_breast(p.image);
   for (auto _ : st) {
-    auto c = detect_calcifications(p.image, region);
+    auto c = detect_calcifications_for_analysis(p.image, region);  // film at its working resolution, as analyze()
     score_calcifications(c, default_models());
     benchmark::DoNotOptimize(c);
   }
