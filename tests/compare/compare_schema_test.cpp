@@ -1,4 +1,4 @@
-// schemas/compare.schema.json against a real `calcscope compare` output (a phantom prior/current
+// schemas/compare.schema.json (as embedded in the library: compare_schema()) against a real `calcscope compare` output (a phantom prior/current
 // pair with new, increased, decreased, stable and resolved clusters), and broken copies of it.
 #include <gtest/gtest.h>
 
@@ -17,10 +17,6 @@ namespace calcscope {
 namespace {
 
 using nlohmann::json;
-
-json compare_schema() {
-  return read_json_file(analysis_schema_path().parent_path() / "compare.schema.json");
-}
 
 std::string all(const std::vector<std::string>& errors) {
   std::string s;
