@@ -18,12 +18,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string all(const std::vector<std::string>& errors) {
-  std::string s;
-  for (const auto& e : errors) s += e + "\n";
-  return s;
-}
-
 TEST(CompareSchema, RealCompareOutputIsValidAndBrokenCopiesAreNot) {
   const json schema = compare_schema();
   EXPECT_EQ(schema["x-schema-version"], kCompareSchemaVersion) << "bump the schema with kCompareSchemaVersion";
@@ -55,7 +49,7 @@ TEST(CompareSchema, RealCompareOutputIsValidAndBrokenCopiesAreNot) {
   const json j = read_json_file(dir / "current.compare.json");
 
   const auto errors = validate_json(j, schema);
-  EXPECT_TRUE(errors.empty()) << all(errors);
+  EXPECT_TRUE(errors.empty()) << test::joined_lines(errors);
   // the output exercises the schema: clusters with the contract fields and more than one label
   ASSERT_GE(j["clusters"].size(), 3u);
   std::set<std::string> labels;

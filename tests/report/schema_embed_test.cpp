@@ -1,4 +1,4 @@
-// The output JSON schemas embedded into the library (cmake/EmbedSchemas.cmake): they equal the
+// The output JSON schemas embedded into the library (cmake/EmbedModels.cmake, calcscope_embed_schemas): they equal the
 // files in schemas/, `calcscope schema NAME` prints them, and real output validates against what
 // the binary prints.
 #include <gtest/gtest.h>

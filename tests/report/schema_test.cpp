@@ -19,12 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string all(const std::vector<std::string>& errors) {
-  std::string s;
-  for (const auto& e : errors) s += e + "\n";
-  return s;
-}
-
 /// True when some error starts with `pointer` + ':' and contains `word`.
 bool has_error(const std::vector<std::string>& errors, const std::string& pointer, const std::string& word = "") {
   return std::any_of(errors.begin(), errors.end(), [&](const std::string& e) {
@@ -40,8 +34,8 @@ TEST(SchemaValidator, Type) {
   const json s = json::parse(R"({"type": "string"})");
   EXPECT_TRUE(valid("x", s));
   const auto e = validate_json(3, s);
-  ASSERT_EQ(e.size(), 1u) << all(e);
-  EXPECT_TRUE(has_error(e, "(root)", "expected string, found integer")) << all(e);
+  ASSERT_EQ(e.size(), 1u) << test::joined_lines(e);
+  EXPECT_TRUE(has_error(e, "(root)", "expected string, found integer")) << test::joined_lines(e);
 
   const json many = json::parse(R"({"type": ["string", "null"]})");
   EXPECT_TRUE(valid(nullptr, many));
@@ -78,11 +72,11 @@ TEST(SchemaValidator, RequiredAndProperties) {
       "properties": {"a": {"type": "object", "required": ["b"], "properties": {"b": {"type": "number"}}}}})");
   EXPECT_TRUE(valid(json::parse(R"({"a": {"b": 1}, "extra": "fine"})"), s));
   auto e = validate_json(json::object(), s);
-  EXPECT_TRUE(has_error(e, "/a", "required property 'a' is missing")) << all(e);
+  EXPECT_TRUE(has_error(e, "/a", "required property 'a' is missing")) << test::joined_lines(e);
   e = validate_json(json::parse(R"({"a": {}})"), s);
-  EXPECT_TRUE(has_error(e, "/a/b", "missing")) << all(e);
+  EXPECT_TRUE(has_error(e, "/a/b", "missing")) << test::joined_lines(e);
   e = validate_json(json::parse(R"({"a": {"b": "one"}})"), s);
-  EXPECT_TRUE(has_error(e, "/a/b", "expected number")) << all(e);
+  EXPECT_TRUE(has_error(e, "/a/b", "expected number")) << test::joined_lines(e);
   // required is not checked on non-objects (type does that)
   EXPECT_TRUE(valid(5, json::parse(R"({"required": ["a"]})")));
 }
@@ -94,8 +88,8 @@ TEST(SchemaValidator, AdditionalProperties) {
   const json typed = json::parse(R"({"properties": {"a": {"type": "string"}}, "additionalProperties": {"type": "number"}})");
   EXPECT_TRUE(valid(json::parse(R"({"a": "x", "b": 2, "c": 3.5})"), typed));
   const auto e = validate_json(json::parse(R"({"a": "x", "b": "two"})"), typed);
-  ASSERT_EQ(e.size(), 1u) << all(e);
-  EXPECT_TRUE(has_error(e, "/b", "expected number")) << all(e);
+  ASSERT_EQ(e.size(), 1u) << test::joined_lines(e);
+  EXPECT_TRUE(has_error(e, "/b", "expected number")) << test::joined_lines(e);
   EXPECT_TRUE(valid(json::parse(R"({"b": 1})"), json::parse(R"({"additionalProperties": true})")));
 }
 
@@ -104,9 +98,9 @@ TEST(SchemaValidator, Items) {
   EXPECT_TRUE(valid(json::parse("[0, 1, 2]"), s));
   EXPECT_TRUE(valid(json::array(), s));
   const auto e = validate_json(json::parse("[0, -1, 2, \"x\"]"), s);
-  EXPECT_TRUE(has_error(e, "/1", "minimum")) << all(e);
-  EXPECT_TRUE(has_error(e, "/3", "expected integer")) << all(e);
-  EXPECT_FALSE(has_error(e, "/0")) << all(e);
+  EXPECT_TRUE(has_error(e, "/1", "minimum")) << test::joined_lines(e);
+  EXPECT_TRUE(has_error(e, "/3", "expected integer")) << test::joined_lines(e);
+  EXPECT_FALSE(has_error(e, "/0")) << test::joined_lines(e);
 }
 
 TEST(SchemaValidator, EnumAndConst) {
@@ -166,8 +160,8 @@ TEST(SchemaValidator, Ref) {
       "definitions": {"neg": {"type": "number", "exclusiveMaximum": 0}}})");
   EXPECT_TRUE(valid(json::parse(R"({"p": 1, "q": -1})"), s));
   const auto e = validate_json(json::parse(R"({"p": -1, "q": 1})"), s);
-  EXPECT_TRUE(has_error(e, "/p", "#/$defs/pos/exclusiveMinimum")) << all(e);
-  EXPECT_TRUE(has_error(e, "/q", "#/definitions/neg/exclusiveMaximum")) << all(e);
+  EXPECT_TRUE(has_error(e, "/p", "#/$defs/pos/exclusiveMinimum")) << test::joined_lines(e);
+  EXPECT_TRUE(has_error(e, "/q", "#/definitions/neg/exclusiveMaximum")) << test::joined_lines(e);
   // recursion through "#": a tree of arrays of integers
   const json tree = json::parse(R"({"anyOf": [{"type": "integer"}, {"type": "array", "items": {"$ref": "#"}}]})");
   EXPECT_TRUE(valid(json::parse("[1, [2, [3]], []]"), tree));
@@ -176,15 +170,15 @@ TEST(SchemaValidator, Ref) {
 
 TEST(SchemaValidator, RefProblemsAreSchemaErrors) {
   auto e = validate_json(1, json::parse(R"({"$ref": "#/$defs/missing"})"));
-  ASSERT_EQ(e.size(), 1u) << all(e);
+  ASSERT_EQ(e.size(), 1u) << test::joined_lines(e);
   EXPECT_EQ(e[0].rfind("schema #/$ref", 0), 0u) << e[0];
   EXPECT_NE(e[0].find("does not resolve"), std::string::npos) << e[0];
   e = validate_json(1, json::parse(R"({"$ref": "other.json#/x"})"));
-  EXPECT_TRUE(has_error(e, "schema #/$ref", "only references inside")) << all(e);
+  EXPECT_TRUE(has_error(e, "schema #/$ref", "only references inside")) << test::joined_lines(e);
   // a cycle that never reaches the instance's children: reported, not a stack overflow
   e = validate_json(1, json::parse(R"({"$ref": "#"})"));
   ASSERT_FALSE(e.empty());
-  EXPECT_NE(e[0].find("$ref cycle"), std::string::npos) << all(e);
+  EXPECT_NE(e[0].find("$ref cycle"), std::string::npos) << test::joined_lines(e);
 }
 
 TEST(SchemaValidator, Combinators) {
@@ -208,14 +202,14 @@ TEST(SchemaValidator, Combinators) {
 TEST(SchemaValidator, PointersAreEscaped) {
   const json s = json::parse(R"({"additionalProperties": {"type": "number"}})");
   const auto e = validate_json(json::parse(R"({"a/b": "x", "c~d": "y"})"), s);
-  EXPECT_TRUE(has_error(e, "/a~1b")) << all(e);
-  EXPECT_TRUE(has_error(e, "/c~0d")) << all(e);
+  EXPECT_TRUE(has_error(e, "/a~1b")) << test::joined_lines(e);
+  EXPECT_TRUE(has_error(e, "/c~0d")) << test::joined_lines(e);
 }
 
 TEST(SchemaValidator, UnsupportedKeywordsAreErrorsEvenInUnusedBranches) {
   // "format" would silently check nothing: refuse it, although the instance never has "date"
   auto e = validate_json(json::object(), json::parse(R"({"properties": {"date": {"type": "string", "format": "date"}}})"));
-  ASSERT_EQ(e.size(), 1u) << all(e);
+  ASSERT_EQ(e.size(), 1u) << test::joined_lines(e);
   EXPECT_EQ(e[0].rfind("schema #/properties/date/format:", 0), 0u) << e[0];
   EXPECT_NE(e[0].find("not supported"), std::string::npos) << e[0];
   EXPECT_TRUE(has_error(validate_json(json::array(), json::parse(R"({"items": [{"type": "string"}]})")), "schema #/items",
@@ -316,7 +310,7 @@ std::unique_ptr<json> AnalysisOutput::output_;
 TEST_F(AnalysisOutput, RealOutputIsValid) {
   const json& j = *output_;
   const auto e = validate_json(j, analysis_schema());
-  EXPECT_TRUE(e.empty()) << all(e);
+  EXPECT_TRUE(e.empty()) << test::joined_lines(e);
   EXPECT_EQ(j["schema_version"], kAnalysisSchemaVersion);
   EXPECT_EQ(j["image"]["laterality"], "R");
   EXPECT_EQ(j["image"]["view"], "MLO");
@@ -327,8 +321,8 @@ TEST_F(AnalysisOutput, MissingClusterScoreIsReported) {
   json j = *output_;
   j["clusters"][0].erase("score");
   const auto e = validate_json(j, analysis_schema());
-  ASSERT_EQ(e.size(), 1u) << all(e);
-  EXPECT_TRUE(has_error(e, "/clusters/0/score", "required property 'score' is missing")) << all(e);
+  ASSERT_EQ(e.size(), 1u) << test::joined_lines(e);
+  EXPECT_TRUE(has_error(e, "/clusters/0/score", "required property 'score' is missing")) << test::joined_lines(e);
   EXPECT_NE(e[0].find("#/$defs/cluster/required"), std::string::npos) << e[0];
 }
 
@@ -337,10 +331,10 @@ TEST_F(AnalysisOutput, ScoreOutOfRangeIsReported) {
   j["clusters"][0]["score"] = 1.5;
   j["calcifications"].back()["score"] = -0.1;
   const auto e = validate_json(j, analysis_schema());
-  ASSERT_EQ(e.size(), 2u) << all(e);
-  EXPECT_TRUE(has_error(e, "/clusters/0/score", "greater than the maximum 1")) << all(e);
+  ASSERT_EQ(e.size(), 2u) << test::joined_lines(e);
+  EXPECT_TRUE(has_error(e, "/clusters/0/score", "greater than the maximum 1")) << test::joined_lines(e);
   const std::string last = "/calcifications/" + std::to_string(j["calcifications"].size() - 1) + "/score";
-  EXPECT_TRUE(has_error(e, last, "less than the minimum 0")) << all(e);
+  EXPECT_TRUE(has_error(e, last, "less than the minimum 0")) << test::joined_lines(e);
 }
 
 TEST_F(AnalysisOutput, WrongTypesAreReported) {
@@ -350,11 +344,11 @@ TEST_F(AnalysisOutput, WrongTypesAreReported) {
   j["calcifications"][0]["x_mm"] = nullptr;  // what nlohmann writes for a NaN
   j["image"]["laterality"] = "left";
   const auto e = validate_json(j, analysis_schema());
-  EXPECT_EQ(e.size(), 4u) << all(e);
-  EXPECT_TRUE(has_error(e, "/image/width", "expected integer, found string")) << all(e);
-  EXPECT_TRUE(has_error(e, "/clusters/0/calcification_ids/0", "expected integer, found number")) << all(e);
-  EXPECT_TRUE(has_error(e, "/calcifications/0/x_mm", "expected number, found null")) << all(e);
-  EXPECT_TRUE(has_error(e, "/image/laterality", "not one of")) << all(e);
+  EXPECT_EQ(e.size(), 4u) << test::joined_lines(e);
+  EXPECT_TRUE(has_error(e, "/image/width", "expected integer, found string")) << test::joined_lines(e);
+  EXPECT_TRUE(has_error(e, "/clusters/0/calcification_ids/0", "expected integer, found number")) << test::joined_lines(e);
+  EXPECT_TRUE(has_error(e, "/calcifications/0/x_mm", "expected number, found null")) << test::joined_lines(e);
+  EXPECT_TRUE(has_error(e, "/image/laterality", "not one of")) << test::joined_lines(e);
 }
 
 TEST_F(AnalysisOutput, ContractFieldsAreRequiredOthersOptional) {
@@ -374,7 +368,7 @@ TEST_F(AnalysisOutput, ContractFieldsAreRequiredOthersOptional) {
   j["a_field_added_in_1_1"] = {{"anything", 1}};
   j["clusters"][0]["new_measure_mm"] = 2.5;
   const auto e = validate_json(j, analysis_schema());
-  EXPECT_TRUE(e.empty()) << all(e);
+  EXPECT_TRUE(e.empty()) << test::joined_lines(e);
   j["schema_version"] = "2.0.0";
   EXPECT_TRUE(has_error(validate_json(j, analysis_schema()), "/schema_version", "does not match"));
 }
@@ -389,7 +383,7 @@ TEST(AnalysisSchema, LibraryOutputWithoutDescriptionIsValid) {
   const Phantom ph = make_phantom(spec);
   const json j = analysis_to_json(analyze(ph.image));
   const auto e = validate_json(j, analysis_schema());
-  EXPECT_TRUE(e.empty()) << all(e);
+  EXPECT_TRUE(e.empty()) << test::joined_lines(e);
   EXPECT_EQ(j["image"]["width"], ph.image.width);
 }
 

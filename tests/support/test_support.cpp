@@ -57,6 +57,12 @@ std::string slurp(const std::filesystem::path& p) {
   return s.str();
 }
 
+std::string joined_lines(const std::vector<std::string>& lines) {
+  std::string s;
+  for (const auto& l : lines) s += l + "\n";
+  return s;
+}
+
 std::size_t count_of(const std::string& hay, const std::string& needle) {
   std::size_t n = 0;
   for (auto pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1)) ++n;

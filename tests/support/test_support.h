@@ -40,6 +40,9 @@ std::optional<std::filesystem::path> shared_dir();
 /// The whole file as bytes ("" when it cannot be read).
 std::string slurp(const std::filesystem::path& p);
 
+/// The lines joined, each ended by a newline (for assertion messages listing errors).
+std::string joined_lines(const std::vector<std::string>& lines);
+
 /// Non-overlapping-start occurrences of needle in hay.
 std::size_t count_of(const std::string& hay, const std::string& needle);
 

@@ -25,7 +25,7 @@ namespace calcscope {
 /// An empty result means the instance is valid.
 std::vector<std::string> validate_json(const nlohmann::json& instance, const nlohmann::json& schema);
 
-/// The schemas embedded into the library at build time (cmake/EmbedSchemas.cmake), by name:
+/// The schemas embedded into the library at build time (cmake/EmbedModels.cmake, calcscope_embed_schemas), by name:
 /// "analysis" (`calcscope analyze` output) and "compare" (`calcscope compare` output).
 const std::vector<std::string>& schema_names();
 
