@@ -190,11 +190,15 @@ BreastRegion segment_breast(const Image& image, const BreastParams& params) {
   const double cx = m.m10 / std::max(1.0, m.m00);
   region.chest_wall_side = (cx < bb.x + bb.width / 2.0) ? -1 : +1;
 
-  // work on a copy flipped so that the chest wall is at the left
-  cv::Mat breast_l = breast, work_l = work;
+  // work on a copy flipped so that the chest wall is at the left. The flipped copies get their own
+  // buffers: `breast` (the silhouette returned as region.breast) must stay unflipped.
+  cv::Mat breast_l, work_l;
   if (region.chest_wall_side > 0) {
     cv::flip(breast, breast_l, 1);
     cv::flip(work, work_l, 1);
+  } else {
+    breast_l = breast;
+    work_l = work;
   }
   const cv::Rect bbl = cv::boundingRect(breast_l);
   cv::Mat tissue_l = breast_l.clone();

@@ -59,6 +59,35 @@ TEST(Breast, FindsHalfDiscChestWallAndNipple) {
   }
 }
 
+TEST(Breast, SilhouetteAndDetectionFollowTheImageWhenMirrored) {
+  // The same breast with the chest wall on the left and mirrored to the right: the silhouette must
+  // cover the breast in both (a shared-buffer flip once mirrored it for right-sided images only), and
+  // the detector must find the same number of candidates.
+  const std::vector<std::array<double, 3>> spots = {{20, 50, 0.3}, {30, 80, 0.5}, {25, 100, 0.8}};
+  const Image left = synthetic_breast(0.1, true, spots, 5);
+  Image right = left;
+  for (int y = 0; y < left.height; ++y)
+    for (int x = 0; x < left.width; ++x) right.at(x, y) = left.at(left.width - 1 - x, y);
+  const BreastRegion rl = segment_breast(left), rr = segment_breast(right);
+  ASSERT_EQ(rl.chest_wall_side, -1);
+  ASSERT_EQ(rr.chest_wall_side, +1);
+  long differ = 0, inside = 0;
+  for (int y = 0; y < left.height; ++y)
+    for (int x = 0; x < left.width; ++x) {
+      const bool a = rl.breast.at(x, y) != 0, b = rr.breast.at(left.width - 1 - x, y) != 0;
+      inside += a;
+      differ += a != b;
+    }
+  EXPECT_LT(differ, inside / 100) << "silhouettes of mirrored images are not mirrored";
+  // a point 5 mm from the chest wall at mid height is breast; 75 mm from it is not
+  const int mid = left.height / 2, near_px = 50, far_px = 750;
+  EXPECT_NE(rr.breast.at(right.width - 1 - near_px, mid), 0);
+  EXPECT_EQ(rr.breast.at(right.width - 1 - far_px, mid), 0);
+  const auto cl = detect_calcifications(left, rl), cr = detect_calcifications(right, rr);
+  ASSERT_FALSE(cl.empty());
+  EXPECT_NEAR(static_cast<double>(cr.size()), static_cast<double>(cl.size()), 0.05 * cl.size() + 2);
+}
+
 TEST(Breast, EmptyImageIsNotAMammogram) {
   Image im(200, 200, 0.2, 0.0f);
   try {
