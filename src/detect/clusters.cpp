@@ -118,6 +118,24 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
   }
   std::vector<std::vector<int>> groups;
   split_long_groups(calcs, single_linkage(calcs, eligible, p.link_distance_mm), p, groups);
+  if (p.compact_link_mm > 0) {
+    std::vector<int> leftover;
+    std::vector<std::vector<int>> kept;
+    for (auto& g : groups) {
+      if (static_cast<int>(g.size()) >= p.min_count) kept.push_back(std::move(g));
+      else leftover.insert(leftover.end(), g.begin(), g.end());
+    }
+    std::sort(leftover.begin(), leftover.end());
+    for (auto& g : single_linkage(calcs, leftover, p.compact_link_mm)) {
+      if (static_cast<int>(g.size()) < p.min_count) continue;
+      double extent = 0;
+      for (std::size_t a = 0; a < g.size(); ++a)
+        for (std::size_t b = a + 1; b < g.size(); ++b)
+          extent = std::max(extent, std::hypot(calcs[g[a]].x_mm - calcs[g[b]].x_mm, calcs[g[a]].y_mm - calcs[g[b]].y_mm));
+      if (extent <= p.compact_max_extent_mm) kept.push_back(std::move(g));
+    }
+    groups = std::move(kept);
+  }
 
   std::vector<Cluster> clusters;
   for (auto& members : groups) {

@@ -63,7 +63,9 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                              {"min_count", kp.min_count},
                              {"min_calcification_score", kp.min_calcification_score},
                              {"max_diameter_mm", kp.max_diameter_mm},
-                             {"max_density_per_cm2", kp.max_density_per_cm2}},
+                             {"max_density_per_cm2", kp.max_density_per_cm2},
+                             {"compact_link_mm", kp.compact_link_mm},
+                             {"compact_max_extent_mm", kp.compact_max_extent_mm}},
                             [&] {
                               auto k = find_clusters(calcs, image.pixel_size_mm, kp, r.region.area_mm2);
                               score_clusters(k, calcs, models);

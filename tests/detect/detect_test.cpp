@@ -158,6 +158,38 @@ TEST(Clusters, SingleLinkageWithMinimumCount) {
   EXPECT_EQ(find_clusters(cs, 0.1, p).size(), 2u);
 }
 
+TEST(Clusters, ThreeWithinOneSquareCentimetreRule) {
+  auto calc = [](int id, double x_mm, double y_mm) {
+    Calcification c;
+    c.id = id;
+    c.x_mm = x_mm;
+    c.y_mm = y_mm;
+    c.x = x_mm / 0.1;
+    c.y = y_mm / 0.1;
+    c.diameter_mm = 0.3;
+    c.score = 0.9;
+    return c;
+  };
+  // two pairs 2 mm apart inside, 6 mm between the pairs: no 5 mm chain of 3, but all four fit a
+  // 1 cm^2 circle (extent 8.2 mm)
+  std::vector<Calcification> cs = {calc(1, 10, 10), calc(2, 12, 10), calc(3, 18, 10), calc(4, 18, 12)};
+  ClusterParams p;
+  p.compact_link_mm = 0;
+  EXPECT_TRUE(find_clusters(cs, 0.1, p).empty());
+  p.compact_link_mm = 7;
+  auto k = find_clusters(cs, 0.1, p);
+  ASSERT_EQ(k.size(), 1u);
+  EXPECT_EQ(k[0].calcification_ids, (std::vector<int>{1, 2, 3, 4}));
+  // the pairs 11 mm apart (group extent 13 mm): no cluster
+  for (int i : {2, 3}) cs[i].x_mm += 5, cs[i].x += 50;
+  EXPECT_TRUE(find_clusters(cs, 0.1, p).empty());
+  // a compact group found by the 5 mm link is not changed by the rule
+  std::vector<Calcification> tight = {calc(1, 10, 10), calc(2, 13, 10), calc(3, 16, 10)};
+  k = find_clusters(tight, 0.1, p);
+  ASSERT_EQ(k.size(), 1u);
+  EXPECT_EQ(k[0].count, 3);
+}
+
 TEST(Gbdt, EvaluatesXgboostJsonTrees) {
   // one stump: feature 0 < 0.5 -> leaf -1, else +2; base_score 0.5 (margin 0)
   const auto model = nlohmann::json::parse(R"({

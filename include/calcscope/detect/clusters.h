@@ -24,6 +24,13 @@ struct ClusterParams {
   /// false candidates must not swallow a compact cluster. Segmental/regional extents are recovered
   /// by the description stage's second-level grouping.
   double max_extent_mm = 15.0;  ///< ... but never fewer than this many (small breasts, crops)
+  /// Second rule, the CAD convention "3 or more within 1 cm^2": calcifications left out of every
+  /// cluster by the 5 mm link are linked again at compact_link_mm, and a group is kept when it has
+  /// at least min_count members and fits a 1 cm^2 circle (extent <= compact_max_extent_mm). A
+  /// partly detected cluster whose visible members sit in pairs 5-7 mm apart is then still found.
+  /// 0 switches the rule off.
+  double compact_link_mm = 7.0;
+  double compact_max_extent_mm = 11.3;
 };
 
 struct Cluster {
