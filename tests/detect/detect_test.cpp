@@ -39,6 +39,19 @@ Image synthetic_breast(double px, bool chest_left, const std::vector<std::array<
   return im;
 }
 
+/// A 0.3 mm calcification of score 0.9 at (x_mm, y_mm) on a 0.1 mm grid.
+Calcification calc(int id, double x_mm, double y_mm) {
+  Calcification c;
+  c.id = id;
+  c.x_mm = x_mm;
+  c.y_mm = y_mm;
+  c.x = x_mm / 0.1;
+  c.y = y_mm / 0.1;
+  c.diameter_mm = 0.3;
+  c.score = 0.9;
+  return c;
+}
+
 }  // namespace
 
 TEST(Breast, FindsHalfDiscChestWallAndNipple) {
@@ -124,17 +137,6 @@ TEST(Calcifications, SameSpotsFoundAtEveryPixelSize) {
 }
 
 TEST(Clusters, SingleLinkageWithMinimumCount) {
-  auto calc = [](int id, double x_mm, double y_mm) {
-    Calcification c;
-    c.id = id;
-    c.x_mm = x_mm;
-    c.y_mm = y_mm;
-    c.x = x_mm / 0.1;
-    c.y = y_mm / 0.1;
-    c.diameter_mm = 0.3;
-    c.score = 0.9;
-    return c;
-  };
   // a chain of 4 (gaps 4 mm), a pair (too few), a far singleton, and one low-score member
   std::vector<Calcification> cs = {calc(1, 10, 10), calc(2, 14, 10), calc(3, 18, 10), calc(4, 22, 10),
                                    calc(5, 60, 60), calc(6, 63, 60), calc(7, 100, 100), calc(8, 26, 10)};
@@ -159,17 +161,6 @@ TEST(Clusters, SingleLinkageWithMinimumCount) {
 }
 
 TEST(Clusters, ThreeWithinOneSquareCentimetreRule) {
-  auto calc = [](int id, double x_mm, double y_mm) {
-    Calcification c;
-    c.id = id;
-    c.x_mm = x_mm;
-    c.y_mm = y_mm;
-    c.x = x_mm / 0.1;
-    c.y = y_mm / 0.1;
-    c.diameter_mm = 0.3;
-    c.score = 0.9;
-    return c;
-  };
   // two pairs 2 mm apart inside, 6 mm between the pairs: no 5 mm chain of 3, but all four fit a
   // 1 cm^2 circle (extent 8.2 mm)
   std::vector<Calcification> cs = {calc(1, 10, 10), calc(2, 12, 10), calc(3, 18, 10), calc(4, 18, 12)};
