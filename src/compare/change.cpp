@@ -484,14 +484,17 @@ class PriorComparison {
     struct Tally {
       int judged = 0, visible = 0;
       double judged_cnr = 0, visible_cnr = 0;  // own contrast-to-noise summed over them
+      int clear_judged = 0, clear_visible = 0;  // of them, those with own CNR >= pixel_present_clear_cnr
     };
-    auto detected = [](const SpotCheck& sc, std::size_t n) {
+    auto detected = [&](const SpotCheck& sc, std::size_t n) {
       Tally t;
       for (std::size_t k = 0; k < n && k < sc.spots.size(); ++k) {
         const SpotEvidence& s = sc.spots[k];
         t.judged += s.judged, t.visible += s.visible;
         if (s.judged) t.judged_cnr += s.own_cnr;
         if (s.visible) t.visible_cnr += s.own_cnr;
+        if (s.judged && p_.pixel_present_clear_cnr > 0 && s.own_cnr >= p_.pixel_present_clear_cnr)
+          ++t.clear_judged, t.clear_visible += s.visible;
       }
       return t;
     };
@@ -513,12 +516,22 @@ class PriorComparison {
                            (p_.pixel_present_by_contrast
                                 ? c.visible_cnr >= p_.pixel_present_fraction * c.judged_cnr - 1e-9
                                 : enough(c.visible, c.judged, p_.pixel_present_fraction, p_.pixel_present_min));
-      if (!present) {
+      // ... and enough of its clear spots are visible too: the texture specks a detector cluster
+      // takes in are seen in both exams, so half of the spots can be visible at a new (resolved)
+      // cluster's place while the calcifications that make it, its clear spots, are not
+      const bool clear_missing = c.clear_judged >= p_.pixel_present_clear_min &&
+                                 c.clear_visible < p_.pixel_present_clear_fraction * c.clear_judged - 1e-9;
+      if (!present || clear_missing) {
         f.change = missing_then ? "new" : "resolved";
         std::snprintf(buf, sizeof buf, missing_then ? "no cluster%s at this place, and %d of its %d calcifications were not visible there then (pixel check)"
                                                     : "the cluster%s is not found now, and %d of its %d calcifications are no longer visible (pixel check)",
                       then_words.c_str(), c.judged - c.visible, c.judged);
         f.reason = buf;
+        if (present) {  // half of the spots visible, but not the clear ones
+          std::snprintf(buf, sizeof buf, "; %d of its %d clear calcifications (contrast-to-noise >= %.1f) %s visible",
+                        c.clear_visible, c.clear_judged, p_.pixel_present_clear_cnr, missing_then ? "were" : "are");
+          f.reason.insert(f.reason.size() - std::string(" (pixel check)").size(), buf);
+        }
         return true;
       }
       // present in both exams: judged both ways, by the spots of each exam not visible in the other

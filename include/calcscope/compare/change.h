@@ -100,6 +100,15 @@ struct ChangeParams {
   /// +3 labels on the tuning seeds, but -1 / -2 on the held-out seeds 7000-7039 / 500-519
   /// (increased -> new), docs/compare.md.
   bool pixel_present_by_contrast = false;
+  /// ... and, when at least pixel_present_clear_min of its judged detected spots are clear (own
+  /// contrast-to-noise >= pixel_present_clear_cnr), at least pixel_present_clear_fraction of those
+  /// clear ones are visible too. The weak texture specks a detector cluster takes in are seen in
+  /// both exams, so half of the spots can be visible at the place of a new (or resolved) cluster
+  /// while the clear calcifications that make it are not. Chosen on the tuning seeds 100-129
+  /// (docs/compare.md). pixel_present_clear_cnr <= 0: off.
+  double pixel_present_clear_cnr = 5.0;
+  double pixel_present_clear_fraction = 1.0 / 3;
+  int pixel_present_clear_min = 2;
   double pixel_change_fraction = 0.2;
   int pixel_change_min = 2;
   /// Besides the members of the group's clusters, the exam's calcifications scoring at least this
