@@ -31,6 +31,9 @@ const std::vector<std::string>& cluster_feature_names() {
       "log_strong_count",   // log2(1 + members with score >= 0.9)
       "strong_fraction",    // members with score >= 0.9 / members
       "median_member_score",
+      "log_likely_count",          // log2(1 + members with score >= 0.5)
+      "mean_disc_cnr_large",       // members' mean hazy-spot contrast (calcification feature disc_cnr_large)
+      "image_likely_per_cm2",      // calcifications with score >= 0.5 per cm^2 of this image's breast (how noisy it is)
   };
   return names;
 }
@@ -137,6 +140,9 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
     groups = std::move(kept);
   }
 
+  double image_likely = 0;
+  for (const auto& c : calcs) image_likely += c.score >= 0.5;
+  const double image_likely_per_cm2 = breast_area_mm2 > 0 ? image_likely / (breast_area_mm2 / 100.0) : 0.0;
   std::vector<Cluster> clusters;
   for (auto& members : groups) {
     if (static_cast<int>(members.size()) < p.min_count) continue;
@@ -144,7 +150,7 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
     cl.count = static_cast<int>(members.size());
     std::vector<cv::Point2f> pts;
     std::vector<double> scores, diam;
-    double sx = 0, sy = 0, cnr_sum = 0, cnr_max = 0, el = 0, skin = 0, line = 0, bg = 0;
+    double sx = 0, sy = 0, cnr_sum = 0, cnr_max = 0, el = 0, skin = 0, line = 0, bg = 0, likely = 0, hazy = 0;
     for (int i : members) {
       const auto& c = calcs[i];
       cl.calcification_ids.push_back(c.id);
@@ -159,6 +165,8 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
       skin += c.dist_to_skin_mm;
       line += c.features.size() > 11 ? c.features[11] : 1.0;
       bg += c.features.size() > 9 ? c.features[9] : 0.0;
+      hazy += c.features.size() > 19 ? c.features[19] : 0.0;
+      likely += c.score >= 0.5;
     }
     std::sort(cl.calcification_ids.begin(), cl.calcification_ids.end());
     const double cnt = cl.count;
@@ -209,7 +217,10 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
                    pixel_size_mm,
                    std::log2(1.0 + strong),
                    strong / cnt,
-                   sorted[sorted.size() / 2]};
+                   sorted[sorted.size() / 2],
+                   std::log2(1.0 + likely),
+                   hazy / cnt,
+                   image_likely_per_cm2};
     clusters.push_back(std::move(cl));
   }
   std::sort(clusters.begin(), clusters.end(),

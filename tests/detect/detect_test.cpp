@@ -1,4 +1,5 @@
 // Unit tests of the detection stages on small synthetic images made here (no phantom dependency).
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -151,6 +152,18 @@ TEST(Clusters, SingleLinkageWithMinimumCount) {
   EXPECT_NEAR(k[0].radius_mm, 6 + 0.15, 1e-9);
   EXPECT_GE(k[0].outline.size(), 2u);
   EXPECT_EQ(k[0].features.size(), cluster_feature_names().size());
+  auto feature = [&](const Cluster& c, const std::string& name) {
+    const auto& names = cluster_feature_names();
+    const auto at = std::find(names.begin(), names.end(), name);
+    EXPECT_NE(at, names.end()) << name;
+    return c.features.at(static_cast<std::size_t>(at - names.begin()));
+  };
+  EXPECT_NEAR(feature(k[0], "log_likely_count"), std::log2(5.0), 1e-9);  // 4 members >= 0.5
+  EXPECT_EQ(feature(k[0], "image_likely_per_cm2"), 0.0);                  // no breast area given
+  // 7 of the 8 calcifications score >= 0.5, on 2 cm^2 of breast (the density cap stays off: 60 minimum)
+  const auto k2 = find_clusters(cs, 0.1, p, 200.0);
+  ASSERT_EQ(k2.size(), 1u);
+  EXPECT_NEAR(feature(k2[0], "image_likely_per_cm2"), 3.5, 1e-9);
   // a shorter link breaks the chain
   p.link_distance_mm = 3.5;
   EXPECT_TRUE(find_clusters(cs, 0.1, p).empty());
