@@ -82,6 +82,15 @@ std::vector<std::vector<int>> single_linkage(const std::vector<Calcification>& c
   return out;
 }
 
+/// Largest member-to-member distance of a group (mm).
+double group_extent_mm(const std::vector<Calcification>& calcs, const std::vector<int>& g) {
+  double extent = 0;
+  for (std::size_t a = 0; a < g.size(); ++a)
+    for (std::size_t b = a + 1; b < g.size(); ++b)
+      extent = std::max(extent, std::hypot(calcs[g[a]].x_mm - calcs[g[b]].x_mm, calcs[g[a]].y_mm - calcs[g[b]].y_mm));
+  return extent;
+}
+
 /// Chains longer than max_extent_mm are re-linked with a shorter link (x0.6) until they are compact
 /// or the link reaches 1.5 mm, so that a cluster is not swallowed by a chain of false candidates
 /// (its centre would move away from it).
@@ -89,11 +98,8 @@ void split_long_groups(const std::vector<Calcification>& calcs, std::vector<std:
                        const ClusterParams& p, std::vector<std::vector<int>>& out, double link_mm = 0) {
   if (link_mm <= 0) link_mm = p.link_distance_mm;
   for (auto& g : groups) {
-    double extent = 0;
-    if (static_cast<int>(g.size()) >= p.min_count && p.max_extent_mm > 0)
-      for (std::size_t a = 0; a < g.size() && extent <= p.max_extent_mm; ++a)
-        for (std::size_t b = a + 1; b < g.size(); ++b)
-          extent = std::max(extent, std::hypot(calcs[g[a]].x_mm - calcs[g[b]].x_mm, calcs[g[a]].y_mm - calcs[g[b]].y_mm));
+    const double extent =
+        static_cast<int>(g.size()) >= p.min_count && p.max_extent_mm > 0 ? group_extent_mm(calcs, g) : 0.0;
     const double shorter = link_mm * 0.6;
     if (extent > p.max_extent_mm && shorter >= 1.5)
       split_long_groups(calcs, single_linkage(calcs, g, shorter), p, out, shorter);
@@ -130,12 +136,8 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
     }
     std::sort(leftover.begin(), leftover.end());
     for (auto& g : single_linkage(calcs, leftover, p.compact_link_mm)) {
-      if (static_cast<int>(g.size()) < p.min_count) continue;
-      double extent = 0;
-      for (std::size_t a = 0; a < g.size(); ++a)
-        for (std::size_t b = a + 1; b < g.size(); ++b)
-          extent = std::max(extent, std::hypot(calcs[g[a]].x_mm - calcs[g[b]].x_mm, calcs[g[a]].y_mm - calcs[g[b]].y_mm));
-      if (extent <= p.compact_max_extent_mm) kept.push_back(std::move(g));
+      if (static_cast<int>(g.size()) >= p.min_count && group_extent_mm(calcs, g) <= p.compact_max_extent_mm)
+        kept.push_back(std::move(g));
     }
     groups = std::move(kept);
   }
