@@ -23,6 +23,7 @@ struct TrainArgs {
   int min_count = -1;
   double cluster_calc_score = -1;
   double max_density = -1;
+  double gap_ratio = -1;
   bool descriptors = false;
   std::string seeds = "1-600";
   std::string eval_seeds = "1000-1100";
@@ -55,6 +56,7 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--cluster-calc-score", a->cluster_calc_score,
                   "cluster rule: minimum calcification score to be grouped (default: ClusterParams)");
   sub->add_option("--max-density", a->max_density, "cluster rule: grouped calcifications per cm^2 at most");
+  sub->add_option("--gap-ratio", a->gap_ratio, "cluster rule: split at a gap this many times the median link (0 = off)");
   sub->add_flag("--descriptors", a->descriptors,
                 "train the learned cluster descriptors (models/descriptor.json) on 70 um phantoms instead");
   sub->add_option("--seeds", a->seeds, "--descriptors: training phantom seeds (default 1-600)");
@@ -86,6 +88,7 @@ void register_train(CLI::App& app, Runner& run) {
       o.out_dir = a->out;
       if (a->min_count > 0) o.analyze.cluster.min_count = a->min_count;
       if (a->max_density >= 0) o.analyze.cluster.max_density_per_cm2 = a->max_density;
+      if (a->gap_ratio >= 0) o.analyze.cluster.gap_ratio = a->gap_ratio;
       if (a->cluster_calc_score >= 0) o.analyze.cluster.min_calcification_score = a->cluster_calc_score;
       const TrainReport r = train_models(o);
       std::cout << r.table;

@@ -108,6 +108,58 @@ void split_long_groups(const std::vector<Calcification>& calcs, std::vector<std:
   }
 }
 
+/// Splits a group at its longest minimum-spanning-tree link when that link is a clear gap: longer
+/// than gap_min_mm and gap_ratio x the median link, with at least min_count members on each side.
+/// Two groups joined by a bridge of one or two stray candidates are then reported as what they are.
+void split_at_gaps(const std::vector<Calcification>& calcs, std::vector<int> g, const ClusterParams& p,
+                   std::vector<std::vector<int>>& out) {
+  const int n = static_cast<int>(g.size());
+  if (p.gap_ratio <= 0 || n < 2 * p.min_count) {
+    out.push_back(std::move(g));
+    return;
+  }
+  auto dist = [&](int a, int b) {
+    return std::hypot(calcs[g[a]].x_mm - calcs[g[b]].x_mm, calcs[g[a]].y_mm - calcs[g[b]].y_mm);
+  };
+  // Prim's minimum spanning tree
+  std::vector<double> best(n, 1e300);
+  std::vector<int> from(n, -1);
+  std::vector<char> in(n, 0);
+  std::vector<std::pair<int, int>> edges;
+  std::vector<double> lengths;
+  best[0] = 0;
+  for (int it = 0; it < n; ++it) {
+    int u = -1;
+    for (int i = 0; i < n; ++i)
+      if (!in[i] && (u < 0 || best[i] < best[u])) u = i;
+    in[u] = 1;
+    if (from[u] >= 0) edges.emplace_back(from[u], u), lengths.push_back(best[u]);
+    for (int v = 0; v < n; ++v)
+      if (!in[v] && dist(u, v) < best[v]) best[v] = dist(u, v), from[v] = u;
+  }
+  std::vector<double> sorted = lengths;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = sorted[sorted.size() / 2];
+  const auto longest = static_cast<std::size_t>(std::max_element(lengths.begin(), lengths.end()) - lengths.begin());
+  if (lengths[longest] < p.gap_min_mm || lengths[longest] < p.gap_ratio * median) {
+    out.push_back(std::move(g));
+    return;
+  }
+  // the two sides of the tree without the longest edge
+  DisjointSet ds(n);
+  for (std::size_t e = 0; e < edges.size(); ++e)
+    if (e != longest) ds.unite(edges[e].first, edges[e].second);
+  std::vector<int> a, b;
+  const int root = ds.find(edges[longest].first);
+  for (int i = 0; i < n; ++i) (ds.find(i) == root ? a : b).push_back(g[i]);
+  if (static_cast<int>(a.size()) < p.min_count || static_cast<int>(b.size()) < p.min_count) {
+    out.push_back(std::move(g));
+    return;
+  }
+  split_at_gaps(calcs, std::move(a), p, out);
+  split_at_gaps(calcs, std::move(b), p, out);
+}
+
 }  // namespace
 
 std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, double pixel_size_mm,
@@ -140,6 +192,11 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
         kept.push_back(std::move(g));
     }
     groups = std::move(kept);
+  }
+  if (p.gap_ratio > 0) {
+    std::vector<std::vector<int>> split;
+    for (auto& g : groups) split_at_gaps(calcs, std::move(g), p, split);
+    groups = std::move(split);
   }
 
   double image_likely = 0;

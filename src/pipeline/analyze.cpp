@@ -65,7 +65,9 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                              {"max_diameter_mm", kp.max_diameter_mm},
                              {"max_density_per_cm2", kp.max_density_per_cm2},
                              {"compact_link_mm", kp.compact_link_mm},
-                             {"compact_max_extent_mm", kp.compact_max_extent_mm}},
+                             {"compact_max_extent_mm", kp.compact_max_extent_mm},
+                             {"gap_ratio", kp.gap_ratio},
+                             {"gap_min_mm", kp.gap_min_mm}},
                             [&] {
                               auto k = find_clusters(calcs, image.pixel_size_mm, kp, r.region.area_mm2);
                               score_clusters(k, calcs, models);

@@ -55,6 +55,7 @@ MiasMalignancyCase assess_circle(const AnalysisResult& analysed, const eval::Tru
   cp.min_calcification_score = 0;
   cp.max_diameter_mm = 1e9;
   cp.max_extent_mm = 1e9;
+  cp.gap_ratio = 0;  // one cluster, whatever gaps the circle holds
   std::vector<Cluster> cl = find_clusters(members, px, cp, 0);
   if (cl.size() != 1)
     throw Error(ErrorCode::Internal, "MIAS malignancy: the circle's members did not form one cluster");

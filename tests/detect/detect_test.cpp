@@ -194,6 +194,36 @@ TEST(Clusters, ThreeWithinOneSquareCentimetreRule) {
   EXPECT_EQ(k[0].count, 3);
 }
 
+TEST(Clusters, SplitAtAClearGap) {
+  // Two tight groups (members 1 mm apart) joined by a bridge of two strays 3.5-4 mm apart, like a
+  // punctate cluster chained to a false group 13 mm away (the e2e phantom that motivated the rule).
+  std::vector<Calcification> cs;
+  int id = 0;
+  for (double x : {40.0, 41.0, 42.0, 43.0}) cs.push_back(calc(++id, x, 10));
+  for (double x : {46.5, 50.0}) cs.push_back(calc(++id, x, 10));  // the bridge
+  for (double x : {54.0, 55.0, 56.0, 57.0, 58.0}) cs.push_back(calc(++id, x, 10));
+  ClusterParams p;
+  p.max_extent_mm = 100;  // keep the long-chain split (extent 18 mm > 15) out of this test
+  p.gap_ratio = 0;
+  auto k = find_clusters(cs, 0.1, p);
+  ASSERT_EQ(k.size(), 1u);  // one chain of 11, centred at 47.9 mm: 8 mm from the right group
+  p.gap_ratio = 2.0;
+  k = find_clusters(cs, 0.1, p);
+  ASSERT_EQ(k.size(), 2u);
+  // the longest link (50 -> 54, 4 mm) is cut first: the right group is exactly the five tight members
+  EXPECT_EQ(k[1].calcification_ids, (std::vector<int>{7, 8, 9, 10, 11}));
+  EXPECT_NEAR(k[1].x_mm, 56, 1e-9);
+  EXPECT_EQ(k[0].count, 6);  // the left group keeps its bridge: cutting it would leave a side of 2
+  // evenly spaced members (no gap) are never split
+  std::vector<Calcification> even;
+  for (int i = 0; i < 10; ++i) even.push_back(calc(i + 1, 10 + 3.5 * i, 10));
+  EXPECT_EQ(find_clusters(even, 0.1, p).size(), 1u);
+  // a gap shorter than gap_min_mm is not a gap, however long relative to the median
+  std::vector<Calcification> small;
+  for (double x : {10.0, 10.5, 11.0, 13.5, 14.0, 14.5}) small.push_back(calc(static_cast<int>(small.size()) + 1, x, 10));
+  EXPECT_EQ(find_clusters(small, 0.1, p).size(), 1u);
+}
+
 TEST(Gbdt, EvaluatesXgboostJsonTrees) {
   // one stump: feature 0 < 0.5 -> leaf -1, else +2; base_score 0.5 (margin 0)
   const auto model = nlohmann::json::parse(R"({

@@ -31,6 +31,11 @@ struct ClusterParams {
   /// 0 switches the rule off.
   double compact_link_mm = 7.0;
   double compact_max_extent_mm = 11.3;
+  /// A group is split at its longest minimum-spanning-tree link when that link is longer than
+  /// gap_min_mm and gap_ratio x the median link and each side keeps min_count members (two groups
+  /// joined by a bridge of stray candidates). 0 switches the split off.
+  double gap_ratio = 2.0;
+  double gap_min_mm = 3.0;
 };
 
 struct Cluster {
