@@ -114,7 +114,9 @@ void split_long_groups(const std::vector<Calcification>& calcs, std::vector<std:
 void split_at_gaps(const std::vector<Calcification>& calcs, std::vector<int> g, const ClusterParams& p,
                    std::vector<std::vector<int>>& out) {
   const int n = static_cast<int>(g.size());
-  if (p.gap_ratio <= 0 || n < 2 * p.min_count) {
+  // (groups above 400 members are left alone: Prim's tree is O(n^2) per level; such groups only
+  // arise with no density cap, and the long-chain split has already bounded their extent)
+  if (p.gap_ratio <= 0 || n < 2 * p.min_count || n > 400) {
     out.push_back(std::move(g));
     return;
   }
@@ -134,8 +136,11 @@ void split_at_gaps(const std::vector<Calcification>& calcs, std::vector<int> g, 
       if (!in[i] && (u < 0 || best[i] < best[u])) u = i;
     in[u] = 1;
     if (from[u] >= 0) edges.emplace_back(from[u], u), lengths.push_back(best[u]);
-    for (int v = 0; v < n; ++v)
-      if (!in[v] && dist(u, v) < best[v]) best[v] = dist(u, v), from[v] = u;
+    for (int v = 0; v < n; ++v) {
+      if (in[v]) continue;
+      const double d = dist(u, v);
+      if (d < best[v]) best[v] = d, from[v] = u;
+    }
   }
   std::vector<double> sorted = lengths;
   std::sort(sorted.begin(), sorted.end());
