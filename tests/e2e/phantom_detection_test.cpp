@@ -61,7 +61,8 @@ Outcome run_phantom(const TempDir& dir, const std::string& name, const std::stri
 
 // The target is every cluster (100 %). Measured with the committed models: 12 of 12 here
 // (p100_1101 was inspected when the 15 mm chain limit was chosen, so this set is not independent),
-// and 80 of 84 on seeds 1103-1116 with the same recipe (docs/accuracy.md). This test guards against
+// 168 of 168 on fresh seeds 1131-1158 and 162 of 168 on seeds 1103-1130 with the same recipe
+// (docs/accuracy.md, session 5). This test guards against
 // regression below 5/6 and prints each miss; it does NOT show that the target is met in general.
 TEST(PhantomDetection, InsertedClustersFoundAt70And100Micrometres) {
   TempDir dir("calcscope-e2e-phantom");
