@@ -24,6 +24,7 @@ struct TrainArgs {
   double cluster_calc_score = -1;
   double max_density = -1;
   double gap_ratio = -1;
+  int descriptor_trees = -1, descriptor_depth = -1;
   bool descriptors = false;
   std::string seeds = "1-600";
   std::string eval_seeds = "1000-1100";
@@ -62,6 +63,8 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--seeds", a->seeds, "--descriptors: training phantom seeds (default 1-600)");
   sub->add_option("--eval-seeds", a->eval_seeds,
                   "--descriptors: held-out seeds evaluated after training (disjoint; 'none' = skip)");
+  sub->add_option("--descriptor-trees", a->descriptor_trees, "--descriptors: trees per one-vs-rest model (default 80)");
+  sub->add_option("--descriptor-depth", a->descriptor_depth, "--descriptors: tree depth (default 3)");
   sub->add_option("--cache", a->cache, "--descriptors: directory caching each seed's analysis (optional)");
   sub->add_option("--out", a->out, "where to write calcification.json, cluster.json, model-card.json");
   sub->callback([a, &run] {
@@ -73,6 +76,8 @@ void register_train(CLI::App& app, Runner& run) {
         d.cache_dir = a->cache;
         d.out_dir = a->out;
         d.threads = a->threads;
+        if (a->descriptor_trees > 0) d.trees = a->descriptor_trees;
+        if (a->descriptor_depth > 0) d.depth = a->descriptor_depth;
         const DescriptorTrainReport r = train_descriptors(d);
         std::cout << r.text << "model written to " << (d.out_dir / "descriptor.json").string()
                   << " (rebuild to embed it)\n";

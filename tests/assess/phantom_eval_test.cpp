@@ -11,12 +11,15 @@
 // Without CALCSCOPE_ASSESS_SEEDS a 2-seed smoke run checks that the evaluation works end to end.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 
 #include "calcscope/core/error.h"
 #include "calcscope/train/describe_phantoms.h"
+#include "test_support.h"
 
 namespace calcscope {
 namespace {
@@ -72,6 +75,35 @@ TEST(PhantomEvaluation, TrainingRefusesOverlappingSeeds) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::Usage);
   }
+}
+
+TEST(PhantomEvaluation, TrainingCrossValidatesOnTheTrainingSeeds) {
+  // a small run: 16 phantoms, 2 folds by seed, no held-out report
+  test::TempDir dir("calcscope-descriptor-train");
+  DescriptorTrainOptions o;
+  o.first_seed = 1;
+  o.last_seed = 16;
+  o.eval_first_seed = 0;
+  o.eval_last_seed = -1;
+  o.out_dir = dir.path();
+  o.cv_folds = 2;
+  o.trees = 20;
+  o.verbose = false;
+  const DescriptorTrainReport r = train_descriptors(o);
+  const auto& card = r.model.at("card");
+  // every matched cluster is predicted exactly once, out of fold
+  EXPECT_EQ(r.cv_samples, card.at("samples").get<int>());
+  EXPECT_EQ(card.at("cross_validation").at("samples").get<int>(), r.cv_samples);
+  // better than always naming the commonest word: the labels reach the models and the folds line up
+  auto commonest = [&](const char* key) {
+    int best = 0;
+    for (const auto& [word, n] : card.at(key).items()) best = std::max(best, n.get<int>());
+    return best;
+  };
+  EXPECT_GT(r.cv_morphology_correct, commonest("morphology_samples")) << r.text;
+  EXPECT_GT(r.cv_distribution_correct, commonest("distribution_samples")) << r.text;
+  EXPECT_NE(r.text.find("2-fold cross-validation on the training seeds"), std::string::npos) << r.text;
+  EXPECT_TRUE(std::filesystem::exists(dir / "descriptor.json"));
 }
 
 TEST(PhantomEvaluation, ConfusionCounts) {

@@ -59,11 +59,11 @@ Outcome run_phantom(const TempDir& dir, const std::string& name, const std::stri
 
 }  // namespace
 
-// The target is every cluster (100 %). Measured with the committed models: 12 of 12 here
-// (p100_1101 was inspected when the 15 mm chain limit was chosen, so this set is not independent),
-// 168 of 168 on fresh seeds 1131-1158 and 162 of 168 on seeds 1103-1130 with the same recipe
-// (docs/accuracy.md, session 5). This test guards against
-// regression below 5/6 and prints each miss; it does NOT show that the target is met in general.
+// The target: every inserted cluster of >= 5 calcifications >= 0.2 mm is found. This test
+// asserts exactly that on its 4 phantoms (12 clusters; p100_1101 was inspected when the 15 mm chain
+// limit was chosen, so they are not independent). The general figure is measured on fresh seeds of
+// the same recipe (docs/accuracy.md, session 5): 168 of 168 on seeds 1131-1158, 162 of 168 on seeds
+// 1103-1130 (used in development), so the target is not met in general.
 TEST(PhantomDetection, InsertedClustersFoundAt70And100Micrometres) {
   TempDir dir("calcscope-e2e-phantom");
   int eligible = 0, found = 0;
@@ -86,7 +86,7 @@ TEST(PhantomDetection, InsertedClustersFoundAt70And100Micrometres) {
   std::printf("inserted clusters (>= 5 calcifications >= 0.2 mm) found at the default operating point: %d / %d\n",
               found, eligible);
   EXPECT_GE(eligible, 8);
-  EXPECT_GE(found * 6, eligible * 5) << "regression: fewer than 5/6 of the inserted clusters found";
+  EXPECT_EQ(found, eligible) << "an inserted cluster was missed (see MISSED above)";
 }
 
 TEST(PhantomDetection, NoCalcificationsGiveAtMostOneCluster) {

@@ -55,6 +55,7 @@ struct DescriptorSample {
   int seed = 0;
   std::string morphology, distribution;
   std::vector<double> features;
+  nlohmann::json measurements;  ///< the cluster's measurements (what DescriptorModel reads)
 };
 std::vector<DescriptorSample> descriptor_samples(const DescribeSeed& s, const DescribeParams& p = {});
 
@@ -87,10 +88,14 @@ struct DescriptorTrainOptions {
   int threads = 2;
   int trees = 80, depth = 3;
   double learning_rate = 0.1;
+  int cv_folds = 5;  ///< cross-validation folds on the training seeds (0 = none)
   bool verbose = true;
 };
 struct DescriptorTrainReport {
   nlohmann::json model;  ///< what was written to out_dir/descriptor.json
+  /// 5-fold cross-validation on the training seeds (folds by seed; matched clusters; the model's word
+  /// only, without the rules): correct / samples
+  int cv_samples = 0, cv_morphology_correct = 0, cv_distribution_correct = 0;
   std::string text;      ///< training summary and, when asked, the held-out evaluation
 };
 /// Trains the one-vs-rest models on the training seeds, writes out_dir/descriptor.json, then (when
