@@ -252,7 +252,6 @@ std::vector<DescriptorSample> descriptor_samples(const DescribeSeed& s, const De
     smp.seed = s.seed;
     smp.morphology = to_string(best->morphology);
     smp.distribution = to_string(best->distribution);
-    smp.features = descriptor_features(d.clusters[j].measurements);
     smp.measurements = d.clusters[j].measurements;
     out.push_back(std::move(smp));
   }
@@ -377,7 +376,7 @@ nlohmann::json train_one(const std::vector<DescriptorSample>& data, bool morphol
   std::vector<float> x, y, w;
   double pos = 0;
   for (const auto& s : data) {
-    for (double v : s.features) x.push_back(static_cast<float>(v));
+    for (double v : descriptor_features(s.measurements)) x.push_back(static_cast<float>(v));
     const bool is = (morphology ? s.morphology : s.distribution) == word;
     y.push_back(is ? 1.f : 0.f);
     pos += is;
@@ -450,7 +449,7 @@ DescriptorTrainReport train_descriptors(const DescriptorTrainOptions& o) {
   // Cross-validation on the training seeds (folds by seed): a development figure, so that choices
   // about the descriptor model need not look at the held-out seeds.
   DescriptorTrainReport r;
-  for (int f = 0; f < o.cv_folds; ++f) {
+  for (int f = 0; o.cv_folds >= 2 && f < o.cv_folds; ++f) {
     std::vector<DescriptorSample> in, out;
     for (const auto& s : data) (s.seed % o.cv_folds == f ? out : in).push_back(s);
     if (out.empty()) continue;

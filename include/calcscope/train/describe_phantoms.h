@@ -54,8 +54,7 @@ std::vector<DescribeCase> describe_cases(const DescribeSeed& s, const DescribePa
 struct DescriptorSample {
   int seed = 0;
   std::string morphology, distribution;
-  std::vector<double> features;
-  nlohmann::json measurements;  ///< the cluster's measurements (what DescriptorModel reads)
+  nlohmann::json measurements;  ///< the cluster's measurements (features: descriptor_features())
 };
 std::vector<DescriptorSample> descriptor_samples(const DescribeSeed& s, const DescribeParams& p = {});
 
