@@ -57,14 +57,17 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--cluster-calc-score", a->cluster_calc_score,
                   "cluster rule: minimum calcification score to be grouped (default: ClusterParams)");
   sub->add_option("--max-density", a->max_density, "cluster rule: grouped calcifications per cm^2 at most");
-  sub->add_option("--gap-ratio", a->gap_ratio, "cluster rule: split at a gap this many times the median link (0 = off)");
+  sub->add_option("--gap-ratio", a->gap_ratio, "cluster rule: split at a gap this many times the median link (0 = off)")
+      ->check(CLI::Range(0.0, 100.0));
   sub->add_flag("--descriptors", a->descriptors,
                 "train the learned cluster descriptors (models/descriptor.json) on 70 um phantoms instead");
   sub->add_option("--seeds", a->seeds, "--descriptors: training phantom seeds (default 1-600)");
   sub->add_option("--eval-seeds", a->eval_seeds,
                   "--descriptors: held-out seeds evaluated after training (disjoint; 'none' = skip)");
-  sub->add_option("--descriptor-trees", a->descriptor_trees, "--descriptors: trees per one-vs-rest model (default 80)");
-  sub->add_option("--descriptor-depth", a->descriptor_depth, "--descriptors: tree depth (default 3)");
+  sub->add_option("--descriptor-trees", a->descriptor_trees, "--descriptors: trees per one-vs-rest model (default 80)")
+      ->check(CLI::Range(1, 2000));
+  sub->add_option("--descriptor-depth", a->descriptor_depth, "--descriptors: tree depth (default 3)")
+      ->check(CLI::Range(1, 12));
   sub->add_option("--cache", a->cache, "--descriptors: directory caching each seed's analysis (optional)");
   sub->add_option("--out", a->out, "where to write calcification.json, cluster.json, model-card.json");
   sub->callback([a, &run] {
