@@ -37,6 +37,69 @@ cv::Mat largest_component_filled(const cv::Mat& binary) {
   return padded(cv::Rect(1, 1, out.cols, out.rows)).clone();
 }
 
+/// Straight horizontal edges at the top and bottom of the image: adhesive tape, film edges and label
+/// strips on digitised film. Breast tissue does not end in a long straight horizontal line with more
+/// foreground between that line and the image border, so such a band is removed from `fg` (the
+/// thresholded foreground) when one row within `max_band_mm` of the border shows an intensity step
+/// of at least `min_step` over at least `min_run_mm` of columns, flat on both sides (not a gradient,
+/// not a thin scanner line), with the band side foreground for at least 5 mm of it. The cut covers
+/// the band's columns (extended while the band rows stay foreground) ± 2 mm, from the border to 2 mm
+/// past the edge. `raw` is the unsmoothed working image in [0,1]. Returns the number of bands removed.
+int remove_edge_bands(const cv::Mat& raw, cv::Mat& fg, double px_mm, double min_run_mm = 25,
+                      double max_band_mm = 30, double min_step = 0.15) {
+  const int H = raw.rows, W = raw.cols;
+  const int max_rows = std::min(H / 3, static_cast<int>(max_band_mm / px_mm));
+  const int min_run = std::max(5, static_cast<int>(std::lround(min_run_mm / px_mm)));
+  const int min_part = std::max(3, static_cast<int>(std::lround(5.0 / px_mm)));
+  const int max_gap = std::max(1, static_cast<int>(std::lround(1.0 / px_mm)));
+  const int margin = std::max(1, static_cast<int>(std::lround(2.0 / px_mm)));
+  int removed = 0;
+  for (int side = 0; side < 2; ++side) {
+    auto row = [&](int k) { return side == 0 ? k : H - 1 - k; };  // k counts rows from this border
+    auto at = [&](int k, int x) { return raw.at<float>(row(std::clamp(k, 0, H - 1)), x); };
+    auto is_fg = [&](int k, int x) { return fg.at<uchar>(row(k), x) != 0; };
+    auto band_fg = [&](int k, int x) {  // rows 0 .. k-2 at least 90 % foreground
+      int n = 0;
+      for (int j = 0; j <= k - 2; ++j) n += is_fg(j, x);
+      return n * 10 >= (k - 1) * 9;
+    };
+    auto step_at = [&](int k, int x) {
+      const double in = 0.5 * (at(k - 2, x) + at(k - 3, x)), out = 0.5 * (at(k + 2, x) + at(k + 3, x));
+      const double in_far = 0.5 * (at(k - 5, x) + at(k - 6, x)), out_far = 0.5 * (at(k + 5, x) + at(k + 6, x));
+      const double step = std::abs(in - out), slope = std::abs(in - in_far) + std::abs(out - out_far);
+      return step >= min_step && step >= 1.5 * slope;
+    };
+    int best_k = -1, best_a = 0, best_b = 0;
+    for (int k = 3; k + 6 < max_rows; ++k) {
+      int run_start = -1, gap = 0, last_good = -1;
+      for (int x = 0; x <= W; ++x) {
+        const bool good = x < W && step_at(k, x);
+        if (good) {
+          if (run_start < 0) run_start = x;
+          last_good = x;
+          gap = 0;
+          continue;
+        }
+        if (run_start < 0 || (++gap <= max_gap && x < W)) continue;
+        if (last_good - run_start + 1 >= min_run) {
+          int on_fg = 0;
+          for (int c = run_start; c <= last_good; ++c) on_fg += band_fg(k, c);
+          if (on_fg >= min_part && k > best_k) best_k = k, best_a = run_start, best_b = last_good;
+        }
+        run_start = -1;
+        gap = 0;
+      }
+    }
+    if (best_k < 0) continue;
+    while (best_a > 0 && band_fg(best_k, best_a - 1)) --best_a;
+    while (best_b < W - 1 && band_fg(best_k, best_b + 1)) ++best_b;
+    const int a = std::max(0, best_a - margin), b = std::min(W - 1, best_b + margin);
+    for (int j = 0; j <= std::min(H - 1, best_k + margin); ++j) fg.row(row(j)).colRange(a, b + 1).setTo(0);
+    ++removed;
+  }
+  return removed;
+}
+
 /// Finds the pectoral muscle on a working image whose chest wall is at the left (x = 0 side of the
 /// breast). Returns a mask of the pectoral region (empty when none is found) and the boundary line.
 struct PectoralFit {
@@ -151,6 +214,7 @@ BreastRegion segment_breast(const Image& image, const BreastParams& params) {
   cv::resize(full, work, cv::Size(), scale, scale, cv::INTER_AREA);
   const double work_px_mm = image.pixel_size_mm / scale;
   const double sigma_px = params.smoothing_mm / work_px_mm;
+  const cv::Mat raw = work.clone();  // unsmoothed, for straight edges (tape, film edges)
   cv::GaussianBlur(work, work, cv::Size(), sigma_px);
 
   // Foreground threshold: a fraction of the way from background to the Otsu level, so that the thin
@@ -175,6 +239,7 @@ BreastRegion segment_breast(const Image& image, const BreastParams& params) {
   cv::Mat fg = w8 > t;
   const int open_k = odd(static_cast<int>(std::lround(3.0 / work_px_mm)));
   cv::morphologyEx(fg, fg, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, {open_k, open_k}));
+  if (params.remove_edge_bands) remove_edge_bands(raw, fg, work_px_mm);
   cv::Mat breast = largest_component_filled(fg);
   const double area_mm2 = cv::countNonZero(breast) * work_px_mm * work_px_mm;
   if (area_mm2 < params.min_breast_area_mm2)

@@ -102,6 +102,39 @@ TEST(Breast, SilhouetteAndDetectionFollowTheImageWhenMirrored) {
   EXPECT_NEAR(static_cast<double>(cr.size()), static_cast<double>(cl.size()), 0.05 * cl.size() + 2);
 }
 
+TEST(Breast, TapeBandAtTheFilmEdgeIsNotBreast) {
+  // A breast (half disc, radius 75 mm) touching the top and bottom borders at the chest wall, with a
+  // strip of adhesive tape (10 mm high, 78 mm long, textured grey) along the top border and a label
+  // card hanging from the tape beyond the breast: digitised film has both. The tape and the card are
+  // not breast; without the tape the breast keeps its rows at the border.
+  const double px = 0.2, w_mm = 80, h_mm = 140;
+  auto make = [&](bool tape) {
+    Image im(static_cast<int>(w_mm / px), static_cast<int>(h_mm / px), px, 0.03f);
+    std::mt19937 rng(3);
+    std::normal_distribution<float> noise(0.f, 0.01f);
+    for (int y = 0; y < im.height; ++y)
+      for (int x = 0; x < im.width; ++x) {
+        const double xm = x * px, ym = y * px;
+        float v = std::hypot(xm, ym - h_mm / 2) < 75 ? 0.7f : 0.03f;
+        if (tape && ym < 10 && xm < 78) v = 0.35f + 0.05f * static_cast<float>(std::sin(xm * 7) * std::cos(ym * 5));
+        if (tape && xm > 68 && xm < 78 && ym >= 10 && ym < 20) v = 0.9f;  // label card below the tape
+        im.at(x, y) = std::clamp(v + noise(rng), 0.f, 1.f);
+      }
+    im.info.view = "MLO";
+    return im;
+  };
+  auto breast_at = [&](const BreastRegion& r, double xm, double ym) {
+    return r.breast.at(static_cast<int>(xm / px), static_cast<int>(ym / px)) != 0;
+  };
+  const BreastRegion with = segment_breast(make(true)), without = segment_breast(make(false));
+  for (double xm : {20.0, 40.0, 60.0, 75.0}) EXPECT_FALSE(breast_at(with, xm, 5)) << "tape at x = " << xm << " mm";
+  EXPECT_FALSE(breast_at(with, 73, 16)) << "label card";
+  EXPECT_TRUE(breast_at(with, 20, 30));
+  EXPECT_TRUE(breast_at(with, 40, 70));
+  EXPECT_TRUE(breast_at(without, 10, 3)) << "breast at the top border cut without any tape";
+  EXPECT_TRUE(breast_at(without, 10, h_mm - 3)) << "breast at the bottom border cut without any tape";
+}
+
 TEST(Breast, EmptyImageIsNotAMammogram) {
   Image im(200, 200, 0.2, 0.0f);
   try {
