@@ -313,6 +313,16 @@ BreastRegion segment_breast(const Image& image, const BreastParams& params) {
   cv::Mat tissue_full, breast_full;
   cv::resize(tissue_l, tissue_full, full.size(), 0, 0, cv::INTER_NEAREST);
   cv::resize(breast, breast_full, full.size(), 0, 0, cv::INTER_NEAREST);
+  // the outermost image_margin_mm of the image is not searched: film and detector edges carry
+  // artefacts (film-edge strips, scanner lines), and a speck cut by the border cannot be judged
+  const int edge_px = static_cast<int>(std::ceil(params.image_margin_mm / image.pixel_size_mm - 1e-9));
+  if (edge_px > 0) {
+    const int ex = std::min(edge_px, tissue_full.cols), ey = std::min(edge_px, tissue_full.rows);
+    tissue_full.rowRange(0, ey).setTo(0);
+    tissue_full.rowRange(tissue_full.rows - ey, tissue_full.rows).setTo(0);
+    tissue_full.colRange(0, ex).setTo(0);
+    tissue_full.colRange(tissue_full.cols - ex, tissue_full.cols).setTo(0);
+  }
   region.mask = cvx::to_mask(tissue_full);
   region.breast = cvx::to_mask(breast_full);
   region.area_mm2 = cv::countNonZero(tissue_full) * image.pixel_size_mm * image.pixel_size_mm;

@@ -135,6 +135,31 @@ TEST(Breast, TapeBandAtTheFilmEdgeIsNotBreast) {
   EXPECT_TRUE(breast_at(without, 10, h_mm - 3)) << "breast at the bottom border cut without any tape";
 }
 
+TEST(Breast, OuterImageMarginIsNotSearched) {
+  // A CC breast filling the chest-wall side from the top to the bottom border: the silhouette reaches
+  // the borders, the detection mask stops image_margin_mm (2 mm) short of them; --whole-image
+  // (patches) keeps everything.
+  const double px = 0.2, w_mm = 80, h_mm = 140;
+  Image im(static_cast<int>(w_mm / px), static_cast<int>(h_mm / px), px, 0.03f);
+  for (int y = 0; y < im.height; ++y)
+    for (int x = 0; x < im.width; ++x) im.at(x, y) = std::hypot(x * px, y * px - h_mm / 2) < 75 ? 0.7f : 0.03f;
+  im.info.view = "CC";
+  const BreastRegion r = segment_breast(im);
+  auto at = [&](const Mask& m, double xm, double ym) {
+    return m.at(static_cast<int>(xm / px), static_cast<int>(ym / px)) != 0;
+  };
+  for (double ym : {0.0, 1.0, 1.8, h_mm - 1.0}) {
+    EXPECT_TRUE(at(r.breast, 10, ym)) << ym;
+    EXPECT_FALSE(at(r.mask, 10, ym)) << "searched " << ym << " mm from the border";
+  }
+  EXPECT_FALSE(at(r.mask, 1.0, 70)) << "chest-wall border";
+  EXPECT_TRUE(at(r.mask, 10, 2.2));
+  EXPECT_TRUE(at(r.mask, 2.2, 70));
+  BreastParams whole;
+  whole.whole_image = true;
+  EXPECT_TRUE(at(segment_breast(im, whole).mask, 0.0, 0.0));
+}
+
 TEST(Breast, EmptyImageIsNotAMammogram) {
   Image im(200, 200, 0.2, 0.0f);
   try {

@@ -13,6 +13,7 @@ struct BreastParams {
                                      ///< on top of smoothing_mm + work_pixel_mm (the silhouette's own blur)
   bool remove_pectoral = true;       ///< on MLO views (or when the view is unknown and a pectoral is found)
   double min_breast_area_mm2 = 1000; ///< smaller foregrounds are rejected as "no breast found"
+  double image_margin_mm = 2.0;      ///< outermost band of the image not searched (film/detector edges)
   bool remove_edge_bands = true;     ///< drop bands cut off by a straight horizontal edge at the top or
                                      ///< bottom border (tape, film edges, label strips on digitised film)
   bool whole_image = false;          ///< treat the whole image as breast tissue (patches, crops)

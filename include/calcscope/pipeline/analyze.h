@@ -17,7 +17,7 @@ namespace calcscope {
 /// clusters at ~0.5 false clusters per image on the training phantoms (on MIAS film the same cut
 /// gives fewer false clusters and lower sensitivity). Use --min-score 0 for FROC curves.
 inline constexpr double kDefaultCalcificationMinScore = 0.71;
-inline constexpr double kDefaultClusterMinScore = 0.69;
+inline constexpr double kDefaultClusterMinScore = 0.63;
 /// Digitised film (pixels >= kFilmPixelSizeMm): the cluster cut at ~0.5 false clusters per image in
 /// the MIAS patient-pair cross-validation (models/cv-table.txt); the digital cut is far too strict there.
 inline constexpr double kFilmPixelSizeMm = 0.15;
