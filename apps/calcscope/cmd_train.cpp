@@ -24,6 +24,7 @@ struct TrainArgs {
   double cluster_calc_score = -1;
   double max_density = -1;
   double gap_ratio = -1;
+  int complete_pairs = -1, weighted_centre = -1;
   int descriptor_trees = -1, descriptor_depth = -1;
   bool descriptors = false;
   std::string seeds = "1-600";
@@ -59,6 +60,12 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--max-density", a->max_density, "cluster rule: grouped calcifications per cm^2 at most");
   sub->add_option("--gap-ratio", a->gap_ratio, "cluster rule: split at a gap this many times the median link (0 = off)")
       ->check(CLI::Range(0.0, 100.0));
+  sub->add_option("--complete-pairs", a->complete_pairs,
+                  "cluster rule: 1 = pairs take in neighbours the density cap left out (default), 0 = off")
+      ->check(CLI::Range(0, 1));
+  sub->add_option("--weighted-centre", a->weighted_centre,
+                  "cluster rule: 1 = centre weighted by member score log-odds (default), 0 = plain mean")
+      ->check(CLI::Range(0, 1));
   sub->add_flag("--descriptors", a->descriptors,
                 "train the learned cluster descriptors (models/descriptor.json) on 70 um phantoms instead");
   sub->add_option("--seeds", a->seeds, "--descriptors: training phantom seeds (default 1-600)");
@@ -97,6 +104,8 @@ void register_train(CLI::App& app, Runner& run) {
       if (a->min_count > 0) o.analyze.cluster.min_count = a->min_count;
       if (a->max_density >= 0) o.analyze.cluster.max_density_per_cm2 = a->max_density;
       if (a->gap_ratio >= 0) o.analyze.cluster.gap_ratio = a->gap_ratio;
+      if (a->complete_pairs >= 0) o.analyze.cluster.complete_pairs = a->complete_pairs == 1;
+      if (a->weighted_centre >= 0) o.analyze.cluster.weighted_centre = a->weighted_centre == 1;
       if (a->cluster_calc_score >= 0) o.analyze.cluster.min_calcification_score = a->cluster_calc_score;
       const TrainReport r = train_models(o);
       std::cout << r.table;

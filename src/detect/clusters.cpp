@@ -165,6 +165,14 @@ void split_at_gaps(const std::vector<Calcification>& calcs, std::vector<int> g, 
   split_at_gaps(calcs, std::move(b), p, out);
 }
 
+/// Weight of a member in the cluster centre: the log-odds of its score (clamped to [0.1, 7]) when
+/// ClusterParams::weighted_centre is set, else 1.
+double member_weight(double score, const ClusterParams& p) {
+  if (!p.weighted_centre) return 1.0;
+  const double s = std::clamp(score, 1e-6, 1 - 1e-6);
+  return std::clamp(std::log(s / (1 - s)), 0.1, 7.0);
+}
+
 }  // namespace
 
 std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, double pixel_size_mm,
@@ -173,17 +181,35 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
   for (int i = 0; i < static_cast<int>(calcs.size()); ++i)
     if (calcs[i].score >= p.min_calcification_score && calcs[i].diameter_mm <= p.max_diameter_mm)
       eligible.push_back(i);
+  std::vector<int> below_cap;  // eligible, but left out by the density cap
   if (breast_area_mm2 > 0 && p.max_density_per_cm2 > 0) {
     const auto cap = static_cast<std::size_t>(std::max(p.min_grouped, p.max_density_per_cm2 * breast_area_mm2 / 100.0));
     if (eligible.size() > cap) {
       std::stable_sort(eligible.begin(), eligible.end(),
                        [&](int a, int b) { return calcs[a].score > calcs[b].score; });
+      below_cap.assign(eligible.begin() + static_cast<std::ptrdiff_t>(cap), eligible.end());
       eligible.resize(cap);
       std::sort(eligible.begin(), eligible.end());
     }
   }
+  auto linked = single_linkage(calcs, eligible, p.link_distance_mm);
+  if (p.complete_pairs && !below_cap.empty()) {
+    // a pair of capped calcifications is completed by the calcifications the cap left out that lie
+    // within the link of one of its members (they join; they do not chain among themselves)
+    for (auto& g : linked) {
+      if (g.size() < 2 || static_cast<int>(g.size()) >= p.min_count) continue;
+      const std::vector<int> seeds = g;
+      for (int j : below_cap)
+        for (int i : seeds)
+          if (std::hypot(calcs[i].x_mm - calcs[j].x_mm, calcs[i].y_mm - calcs[j].y_mm) <= p.link_distance_mm) {
+            g.push_back(j);
+            break;
+          }
+      std::sort(g.begin(), g.end());
+    }
+  }
   std::vector<std::vector<int>> groups;
-  split_long_groups(calcs, single_linkage(calcs, eligible, p.link_distance_mm), p, groups);
+  split_long_groups(calcs, std::move(linked), p, groups);
   if (p.compact_link_mm > 0) {
     std::vector<int> leftover;
     std::vector<std::vector<int>> kept;
@@ -214,13 +240,15 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
     cl.count = static_cast<int>(members.size());
     std::vector<cv::Point2f> pts;
     std::vector<double> scores, diam;
-    double sx = 0, sy = 0, cnr_sum = 0, cnr_max = 0, el = 0, skin = 0, line = 0, bg = 0, likely = 0, hazy = 0;
+    double sx = 0, sy = 0, wsum = 0, cnr_sum = 0, cnr_max = 0, el = 0, skin = 0, line = 0, bg = 0, likely = 0, hazy = 0;
     for (int i : members) {
       const auto& c = calcs[i];
       cl.calcification_ids.push_back(c.id);
       pts.emplace_back(static_cast<float>(c.x), static_cast<float>(c.y));
-      sx += c.x;
-      sy += c.y;
+      const double w = member_weight(c.score, p);
+      sx += w * c.x;
+      sy += w * c.y;
+      wsum += w;
       scores.push_back(c.score);
       diam.push_back(c.diameter_mm);
       cnr_sum += c.cnr;
@@ -234,8 +262,8 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
     }
     std::sort(cl.calcification_ids.begin(), cl.calcification_ids.end());
     const double cnt = cl.count;
-    cl.x = sx / cnt;
-    cl.y = sy / cnt;
+    cl.x = sx / wsum;
+    cl.y = sy / wsum;
     cl.x_mm = cl.x * pixel_size_mm;
     cl.y_mm = cl.y * pixel_size_mm;
     double rmax = 0, extent = 0;

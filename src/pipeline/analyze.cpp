@@ -67,7 +67,9 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                              {"compact_link_mm", kp.compact_link_mm},
                              {"compact_max_extent_mm", kp.compact_max_extent_mm},
                              {"gap_ratio", kp.gap_ratio},
-                             {"gap_min_mm", kp.gap_min_mm}},
+                             {"gap_min_mm", kp.gap_min_mm},
+                             {"complete_pairs", kp.complete_pairs},
+                             {"weighted_centre", kp.weighted_centre}},
                             [&] {
                               auto k = find_clusters(calcs, image.pixel_size_mm, kp, r.region.area_mm2);
                               score_clusters(k, calcs, models);

@@ -282,6 +282,53 @@ TEST(Clusters, SplitAtAClearGap) {
   EXPECT_EQ(find_clusters(small, 0.1, p).size(), 1u);
 }
 
+TEST(Clusters, CentreIsWeightedByMemberCertainty) {
+  // three certain members (0.99) and three doubtful ones (0.55) beside them, like a true cluster
+  // with false specks around it: the centre stays on the certain members
+  std::vector<Calcification> cs;
+  for (double x : {10.0, 11.0, 12.0}) cs.push_back(calc(static_cast<int>(cs.size()) + 1, x, 10)), cs.back().score = 0.99;
+  for (double x : {14.0, 15.0, 16.0}) cs.push_back(calc(static_cast<int>(cs.size()) + 1, x, 10)), cs.back().score = 0.55;
+  ClusterParams p;
+  p.weighted_centre = false;
+  auto k = find_clusters(cs, 0.1, p);
+  ASSERT_EQ(k.size(), 1u);
+  EXPECT_NEAR(k[0].x_mm, 13.0, 1e-9);
+  p.weighted_centre = true;
+  k = find_clusters(cs, 0.1, p);
+  ASSERT_EQ(k.size(), 1u);
+  // weights log(99) = 4.595 and log(0.55/0.45) = 0.201: (4.595*33 + 0.201*45) / (3*4.595 + 3*0.201) = 11.17
+  EXPECT_NEAR(k[0].x_mm, 11.17, 0.01);
+  EXPECT_NEAR(k[0].x, k[0].x_mm / 0.1, 1e-9);
+  // the radius still reaches the farthest member's edge from that centre
+  EXPECT_NEAR(k[0].radius_mm, 16.0 - k[0].x_mm + 0.15, 1e-6);
+}
+
+TEST(Clusters, DensityCapPairIsCompletedByCappedNeighbours) {
+  // 100 cm^2 of breast: the cap keeps the best 60 of the eligible calcifications. 100 isolated
+  // candidates scoring 0.6 (20 mm apart) fill it; a certain pair (0.95) has a doubtful neighbour
+  // (0.5) that the cap leaves out; three doubtful candidates (0.45) sit together elsewhere.
+  std::vector<Calcification> cs;
+  auto add = [&](double x, double y, double score) {
+    cs.push_back(calc(static_cast<int>(cs.size()) + 1, x, y));
+    cs.back().score = score;
+  };
+  for (int i = 0; i < 10; ++i)
+    for (int j = 0; j < 10; ++j) add(5 + 20.0 * i, 5 + 20.0 * j, 0.6);
+  add(15, 15, 0.95);
+  add(17, 15, 0.95);
+  add(17, 18, 0.5);                                    // within 5 mm of the pair, below the cap
+  add(55, 15, 0.45), add(57, 15, 0.45), add(56, 17, 0.45);  // doubtful only, below the cap
+  ClusterParams p;
+  p.complete_pairs = false;
+  EXPECT_TRUE(find_clusters(cs, 0.1, p, 10000.0).empty());
+  p.complete_pairs = true;
+  const auto k = find_clusters(cs, 0.1, p, 10000.0);
+  ASSERT_EQ(k.size(), 1u);
+  EXPECT_EQ(k[0].calcification_ids, (std::vector<int>{101, 102, 103}));
+  // without the cap (no breast area) every group forms, the doubtful triple too
+  EXPECT_EQ(find_clusters(cs, 0.1, p).size(), 2u);
+}
+
 TEST(Gbdt, EvaluatesXgboostJsonTrees) {
   // one stump: feature 0 < 0.5 -> leaf -1, else +2; base_score 0.5 (margin 0)
   const auto model = nlohmann::json::parse(R"({

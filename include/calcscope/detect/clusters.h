@@ -36,11 +36,18 @@ struct ClusterParams {
   /// joined by a bridge of stray candidates). 0 switches the split off.
   double gap_ratio = 2.0;
   double gap_min_mm = 3.0;
+  /// A pair of capped calcifications (2 members, linked) is completed by the calcifications the
+  /// density cap left out that lie within link_distance_mm of one of its members: two certain
+  /// calcifications with doubtful neighbours are grouped, doubtful ones alone never are.
+  bool complete_pairs = false;
+  /// The centre is the members' mean weighted by the log-odds of their scores (clamped to
+  /// [0.1, 7]): certain calcifications pull it more than doubtful ones around them.
+  bool weighted_centre = true;
 };
 
 struct Cluster {
   int id = 0;
-  double x = 0, y = 0;              ///< centre (mean of members), pixels
+  double x = 0, y = 0;              ///< centre (members weighted by score log-odds, see ClusterParams::weighted_centre), pixels
   double x_mm = 0, y_mm = 0;
   double radius_mm = 0;             ///< max distance centre -> member edge
   double extent_mm = 0;             ///< largest member-to-member distance

@@ -17,11 +17,11 @@ namespace calcscope {
 /// clusters at ~0.5 false clusters per image on the training phantoms (on MIAS film the same cut
 /// gives fewer false clusters and lower sensitivity). Use --min-score 0 for FROC curves.
 inline constexpr double kDefaultCalcificationMinScore = 0.71;
-inline constexpr double kDefaultClusterMinScore = 0.63;
+inline constexpr double kDefaultClusterMinScore = 0.64;
 /// Digitised film (pixels >= kFilmPixelSizeMm): the cluster cut at ~0.5 false clusters per image in
 /// the MIAS patient-pair cross-validation (models/cv-table.txt); the digital cut is far too strict there.
 inline constexpr double kFilmPixelSizeMm = 0.15;
-inline constexpr double kDefaultClusterMinScoreFilm = 0.11;
+inline constexpr double kDefaultClusterMinScoreFilm = 0.10;
 
 /// The recommended cluster cut for an image of this pixel size.
 inline double default_cluster_min_score(double pixel_size_mm) {
