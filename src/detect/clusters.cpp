@@ -94,6 +94,44 @@ double group_extent_mm(const std::vector<Calcification>& calcs, const std::vecto
 /// Chains longer than max_extent_mm are re-linked with a shorter link (x0.6) until they are compact
 /// or the link reaches 1.5 mm, so that a cluster is not swallowed by a chain of false candidates
 /// (its centre would move away from it).
+/// Minimum spanning tree of a group (Prim, O(n^2)): edges (a, b) as indices into g, and their lengths.
+void minimum_spanning_tree(const std::vector<Calcification>& calcs, const std::vector<int>& g,
+                           std::vector<std::pair<int, int>>& edges, std::vector<double>& lengths) {
+  const int n = static_cast<int>(g.size());
+  auto dist = [&](int a, int b) {
+    return std::hypot(calcs[g[a]].x_mm - calcs[g[b]].x_mm, calcs[g[a]].y_mm - calcs[g[b]].y_mm);
+  };
+  std::vector<double> best(n, 1e300);
+  std::vector<int> from(n, -1);
+  std::vector<char> in(n, 0);
+  edges.clear();
+  lengths.clear();
+  if (n == 0) return;
+  best[0] = 0;
+  for (int it = 0; it < n; ++it) {
+    int u = -1;
+    for (int i = 0; i < n; ++i)
+      if (!in[i] && (u < 0 || best[i] < best[u])) u = i;
+    in[u] = 1;
+    if (from[u] >= 0) edges.emplace_back(from[u], u), lengths.push_back(best[u]);
+    for (int v = 0; v < n; ++v) {
+      if (in[v]) continue;
+      const double d = dist(u, v);
+      if (d < best[v]) best[v] = d, from[v] = u;
+    }
+  }
+}
+
+/// The two sides of a spanning tree of g without edge `cut`.
+void cut_tree(const std::vector<int>& g, const std::vector<std::pair<int, int>>& edges, std::size_t cut,
+              std::vector<int>& a, std::vector<int>& b) {
+  DisjointSet ds(static_cast<int>(g.size()));
+  for (std::size_t e = 0; e < edges.size(); ++e)
+    if (e != cut) ds.unite(edges[e].first, edges[e].second);
+  const int root = ds.find(edges[cut].first);
+  for (int i = 0; i < static_cast<int>(g.size()); ++i) (ds.find(i) == root ? a : b).push_back(g[i]);
+}
+
 void split_long_groups(const std::vector<Calcification>& calcs, std::vector<std::vector<int>> groups,
                        const ClusterParams& p, std::vector<std::vector<int>>& out, double link_mm = 0) {
   if (link_mm <= 0) link_mm = p.link_distance_mm;
@@ -120,28 +158,9 @@ void split_at_gaps(const std::vector<Calcification>& calcs, std::vector<int> g, 
     out.push_back(std::move(g));
     return;
   }
-  auto dist = [&](int a, int b) {
-    return std::hypot(calcs[g[a]].x_mm - calcs[g[b]].x_mm, calcs[g[a]].y_mm - calcs[g[b]].y_mm);
-  };
-  // Prim's minimum spanning tree
-  std::vector<double> best(n, 1e300);
-  std::vector<int> from(n, -1);
-  std::vector<char> in(n, 0);
   std::vector<std::pair<int, int>> edges;
   std::vector<double> lengths;
-  best[0] = 0;
-  for (int it = 0; it < n; ++it) {
-    int u = -1;
-    for (int i = 0; i < n; ++i)
-      if (!in[i] && (u < 0 || best[i] < best[u])) u = i;
-    in[u] = 1;
-    if (from[u] >= 0) edges.emplace_back(from[u], u), lengths.push_back(best[u]);
-    for (int v = 0; v < n; ++v) {
-      if (in[v]) continue;
-      const double d = dist(u, v);
-      if (d < best[v]) best[v] = d, from[v] = u;
-    }
-  }
+  minimum_spanning_tree(calcs, g, edges, lengths);
   std::vector<double> sorted = lengths;
   std::sort(sorted.begin(), sorted.end());
   const double median = sorted[sorted.size() / 2];
@@ -151,12 +170,8 @@ void split_at_gaps(const std::vector<Calcification>& calcs, std::vector<int> g, 
     return;
   }
   // the two sides of the tree without the longest edge
-  DisjointSet ds(n);
-  for (std::size_t e = 0; e < edges.size(); ++e)
-    if (e != longest) ds.unite(edges[e].first, edges[e].second);
   std::vector<int> a, b;
-  const int root = ds.find(edges[longest].first);
-  for (int i = 0; i < n; ++i) (ds.find(i) == root ? a : b).push_back(g[i]);
+  cut_tree(g, edges, longest, a, b);
   if (static_cast<int>(a.size()) < p.min_count || static_cast<int>(b.size()) < p.min_count) {
     out.push_back(std::move(g));
     return;

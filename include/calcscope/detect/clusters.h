@@ -19,11 +19,11 @@ struct ClusterParams {
   /// false candidates then stay too sparse to chain into clusters (expected neighbours within the
   /// 5 mm link: 0.785 * density).
   double max_density_per_cm2 = 0.6;
-  double min_grouped = 60;
+  double min_grouped = 60;  ///< ... but never fewer than this many (small breasts, crops)
   /// Groups longer than this are re-linked with a 0.6x shorter link (down to 1.5 mm): a chain of
   /// false candidates must not swallow a compact cluster. Segmental/regional extents are recovered
   /// by the description stage's second-level grouping.
-  double max_extent_mm = 15.0;  ///< ... but never fewer than this many (small breasts, crops)
+  double max_extent_mm = 15.0;
   /// Second rule, the CAD convention "3 or more within 1 cm^2": calcifications left out of every
   /// cluster by the 5 mm link are linked again at compact_link_mm, and a group is kept when it has
   /// at least min_count members and fits a 1 cm^2 circle (extent <= compact_max_extent_mm). A
