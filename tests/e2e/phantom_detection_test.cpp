@@ -61,9 +61,9 @@ Outcome run_phantom(const TempDir& dir, const std::string& name, const std::stri
 
 // The target: every inserted cluster of >= 5 calcifications >= 0.2 mm is found. This test
 // asserts exactly that on its 4 phantoms (12 clusters; p100_1101 was inspected when the 15 mm chain
-// limit was chosen, so they are not independent). The general figure is measured on fresh seeds of
-// the same recipe (docs/accuracy.md, session 5): 168 of 168 on seeds 1131-1158, 162 of 168 on seeds
-// 1103-1130 (used in development), so the target is not met in general.
+// limit was chosen, so they are not independent). The general figure is measured on more seeds of
+// the same recipe (docs/accuracy.md section 5): about 98 % of clusters (session 7: 653 of 670 on
+// seeds 1103-1214), so the target is not met in general.
 TEST(PhantomDetection, InsertedClustersFoundAt70And100Micrometres) {
   TempDir dir("calcscope-e2e-phantom");
   int eligible = 0, found = 0;
@@ -95,6 +95,23 @@ TEST(PhantomDetection, NoCalcificationsGiveAtMostOneCluster) {
     const std::string name = std::string("empty_") + (px[3] == '7' ? "70" : "100");
     const auto o = run_phantom(dir, name, std::string("--seed 1201 --pixel-size ") + px +
                                               " --width-mm 120 --height-mm 150 --clusters 0 --benign 0");
+    EXPECT_EQ(o.eligible, 0);
+    EXPECT_LE(o.detected_clusters, 1) << name;
+  }
+}
+
+// The same on full-size normal breasts (180 x 230 mm, 70 um, dense tissue): three times the breast
+// area of the test above. At the session-6 operating point (cluster cut 0.64) ten such phantoms
+// (seeds 3100-3109) had 2.4 false clusters per image, at the new cut 0.77 they have 0.4; these seeds
+// were chosen before being run. They also pass at the old cut (1 and 0 clusters): the test guards
+// the figure, it does not by itself show the change.
+TEST(PhantomDetection, FullSizeNormalBreastGivesAtMostOneCluster) {
+  TempDir dir("calcscope-e2e-phantom-normal");
+  for (int seed : {1203, 1204}) {
+    const std::string name = "normal_" + std::to_string(seed);
+    const auto o = run_phantom(dir, name, "--seed " + std::to_string(seed) +
+                                              " --pixel-size 0.07 --width-mm 180 --height-mm 230 --density 0.6"
+                                              " --clusters 0 --benign 0");
     EXPECT_EQ(o.eligible, 0);
     EXPECT_LE(o.detected_clusters, 1) << name;
   }

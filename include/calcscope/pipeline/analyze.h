@@ -14,10 +14,11 @@ namespace calcscope {
 
 /// Recommended operating points (docs/algorithms.md), read off the training cross-validation
 /// (models/cv-table.txt): calcifications at ~1 false positive per cm^2 on the training phantoms;
-/// clusters at ~0.5 false clusters per image on the training phantoms (on MIAS film the same cut
-/// gives fewer false clusters and lower sensitivity). Use --min-score 0 for FROC curves.
+/// digital clusters at ~0.25 false clusters per training phantom (110 x 140 mm, about a third of a
+/// full-field image's breast area; the 0.5 per image used until session 6 gave 2.4 false clusters
+/// on full-size normal 70 um phantoms, docs/algorithms.md section 5). Use --min-score 0 for FROC curves.
 inline constexpr double kDefaultCalcificationMinScore = 0.71;
-inline constexpr double kDefaultClusterMinScore = 0.64;
+inline constexpr double kDefaultClusterMinScore = 0.77;
 /// Digitised film (pixels >= kFilmPixelSizeMm): the cluster cut at ~0.5 false clusters per image in
 /// the MIAS patient-pair cross-validation (models/cv-table.txt); the digital cut is far too strict there.
 inline constexpr double kFilmPixelSizeMm = 0.15;
