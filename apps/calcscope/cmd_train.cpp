@@ -61,7 +61,7 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--gap-ratio", a->gap_ratio, "cluster rule: split at a gap this many times the median link (0 = off)")
       ->check(CLI::Range(0.0, 100.0));
   sub->add_option("--complete-pairs", a->complete_pairs,
-                  "cluster rule: 1 = pairs take in neighbours the density cap left out (default), 0 = off")
+                  "cluster rule: 1 = pairs take in neighbours the density cap left out, 0 = off (default)")
       ->check(CLI::Range(0, 1));
   sub->add_option("--weighted-centre", a->weighted_centre,
                   "cluster rule: 1 = centre weighted by member score log-odds (default), 0 = plain mean")

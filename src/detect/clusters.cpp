@@ -91,9 +91,6 @@ double group_extent_mm(const std::vector<Calcification>& calcs, const std::vecto
   return extent;
 }
 
-/// Chains longer than max_extent_mm are re-linked with a shorter link (x0.6) until they are compact
-/// or the link reaches 1.5 mm, so that a cluster is not swallowed by a chain of false candidates
-/// (its centre would move away from it).
 /// Minimum spanning tree of a group (Prim, O(n^2)): edges (a, b) as indices into g, and their lengths.
 void minimum_spanning_tree(const std::vector<Calcification>& calcs, const std::vector<int>& g,
                            std::vector<std::pair<int, int>>& edges, std::vector<double>& lengths) {
@@ -132,6 +129,9 @@ void cut_tree(const std::vector<int>& g, const std::vector<std::pair<int, int>>&
   for (int i = 0; i < static_cast<int>(g.size()); ++i) (ds.find(i) == root ? a : b).push_back(g[i]);
 }
 
+/// Chains longer than max_extent_mm are re-linked with a shorter link (x0.6) until they are compact
+/// or the link reaches 1.5 mm, so that a cluster is not swallowed by a chain of false candidates
+/// (its centre would move away from it).
 void split_long_groups(const std::vector<Calcification>& calcs, std::vector<std::vector<int>> groups,
                        const ClusterParams& p, std::vector<std::vector<int>>& out, double link_mm = 0) {
   if (link_mm <= 0) link_mm = p.link_distance_mm;
