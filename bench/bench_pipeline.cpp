@@ -46,7 +46,7 @@ void BM_Calcifications(benchmark::State& st) {
   const auto region = segment_breast(p.image);
   for (auto _ : st) {
     auto c = detect_calcifications_for_analysis(p.image, region);  // film at its working resolution, as analyze()
-    score_calcifications(c, default_models());
+    score_calcifications(c, default_models(p.image.pixel_size_mm));
     benchmark::DoNotOptimize(c);
   }
 }
@@ -54,10 +54,10 @@ void BM_Clusters(benchmark::State& st) {
   const auto& p = phantom(pixel_mm_arg(st));
   const auto region = segment_breast(p.image);
   auto c = detect_calcifications(p.image, region);
-  score_calcifications(c, default_models());
+  score_calcifications(c, default_models(p.image.pixel_size_mm));
   for (auto _ : st) {
     auto k = find_clusters(c, p.image.pixel_size_mm);
-    score_clusters(k, c, default_models());
+    score_clusters(k, c, default_models(p.image.pixel_size_mm));
     benchmark::DoNotOptimize(k);
   }
 }

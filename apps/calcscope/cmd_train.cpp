@@ -24,7 +24,7 @@ struct TrainArgs {
   double cluster_calc_score = -1;
   double max_density = -1;
   double gap_ratio = -1;
-  int complete_pairs = -1, weighted_centre = -1;
+  int complete_pairs = -1, weighted_centre = -1, digital_models = 1;
   int descriptor_trees = -1, descriptor_depth = -1;
   bool descriptors = false;
   std::string seeds = "1-600";
@@ -66,6 +66,10 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--weighted-centre", a->weighted_centre,
                   "cluster rule: 1 = centre weighted by member score log-odds (default), 0 = plain mean")
       ->check(CLI::Range(0, 1));
+  sub->add_option("--digital-models", a->digital_models,
+                  "1 = also train models without MIAS for digital images (< 0.15 mm pixels; default), "
+                  "0 = one set of models for every pixel size")
+      ->check(CLI::Range(0, 1));
   sub->add_flag("--descriptors", a->descriptors,
                 "train the learned cluster descriptors (models/descriptor.json) on 70 um phantoms instead");
   sub->add_option("--seeds", a->seeds, "--descriptors: training phantom seeds (default 1-600)");
@@ -76,7 +80,7 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--descriptor-depth", a->descriptor_depth, "--descriptors: tree depth (default 3)")
       ->check(CLI::Range(1, 12));
   sub->add_option("--cache", a->cache, "--descriptors: directory caching each seed's analysis (optional)");
-  sub->add_option("--out", a->out, "where to write calcification.json, cluster.json, model-card.json");
+  sub->add_option("--out", a->out, "where to write calcification[-digital].json, cluster[-digital].json, model-card.json, cv-table.txt");
   sub->callback([a, &run] {
     run = [a] {
       if (a->descriptors) {
@@ -101,6 +105,7 @@ void register_train(CLI::App& app, Runner& run) {
       o.folds = a->folds;
       o.threads = a->threads;
       o.out_dir = a->out;
+      o.digital_models = a->digital_models == 1;
       if (a->min_count > 0) o.analyze.cluster.min_count = a->min_count;
       if (a->max_density >= 0) o.analyze.cluster.max_density_per_cm2 = a->max_density;
       if (a->gap_ratio >= 0) o.analyze.cluster.gap_ratio = a->gap_ratio;

@@ -32,7 +32,7 @@ CompareRun compare_exams(const CompareImage& current, const std::vector<CompareI
   keep_all.min_cluster_score = 0;  // matching sees every cluster; the cut applies to what is reported
   // ... and the calcifications that count as evidence of an ungrouped cluster
   const double calc_cut = o.analyze.min_calcification_score >= 0 ? o.analyze.min_calcification_score
-                                                                  : kDefaultCalcificationMinScore;
+                                                                  : default_calcification_min_score(current.image->pixel_size_mm);
   keep_all.min_calcification_score = std::min(calc_cut, o.change.evidence_min_calcification_score);
 
   run.current_analysis = analyze(*current.image, keep_all);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calcscope/core/error.h"
+#include "calcscope/pipeline/analyze.h"
 #include "detect/gbdt.h"
 #include "detect/scoring_models.h"
 
@@ -85,6 +86,22 @@ const ScoringModels& default_models() {
                                      cluster_feature_names().size()));
   }();
   return models;
+}
+
+const ScoringModels& default_models(double pixel_size_mm) {
+  if (!(pixel_size_mm < kFilmPixelSizeMm)) return default_models();
+  static const ScoringModels* digital = []() -> const ScoringModels* {
+    const auto& calc_text = embedded_model_calcification_digital();
+    const auto& cluster_text = embedded_model_cluster_digital();
+    if (calc_text.empty() || cluster_text.empty()) return nullptr;  // one family for every pixel size
+    static const ScoringModels models =
+        make_models(load_embedded(calc_text.data(), calc_text.size(), "calcification-digital",
+                                  calcification_feature_names().size()),
+                    load_embedded(cluster_text.data(), cluster_text.size(), "cluster-digital",
+                                  cluster_feature_names().size()));
+    return &models;
+  }();
+  return digital ? *digital : default_models();
 }
 
 const ScoringModels& heuristic_models() {

@@ -5,4 +5,6 @@
 namespace calcscope {
 const std::string& embedded_model_calcification();  ///< empty when models/calcification.json is absent
 const std::string& embedded_model_cluster();        ///< empty when models/cluster.json is absent
+const std::string& embedded_model_calcification_digital();  ///< models/calcification-digital.json or empty
+const std::string& embedded_model_cluster_digital();        ///< models/cluster-digital.json or empty
 }  // namespace calcscope

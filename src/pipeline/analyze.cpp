@@ -22,7 +22,7 @@ auto run_stage(std::vector<StageRecord>& stages, const std::string& name, nlohma
 }  // namespace
 
 AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
-  return analyze(image, options, default_models());
+  return analyze(image, options, default_models(image.pixel_size_mm));
 }
 
 AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const ScoringModels& models) {
@@ -33,7 +33,8 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
   r.image_meta_only.info = image.info;
   r.models = models_description(models);
   r.min_calcification_score =
-      options.min_calcification_score >= 0 ? options.min_calcification_score : kDefaultCalcificationMinScore;
+      options.min_calcification_score >= 0 ? options.min_calcification_score
+                                           : default_calcification_min_score(image.pixel_size_mm);
   r.min_cluster_score =
       options.min_cluster_score >= 0 ? options.min_cluster_score : default_cluster_min_score(image.pixel_size_mm);
 

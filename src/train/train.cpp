@@ -186,6 +186,79 @@ void parallel_for(int n, int threads, F&& fn) {
   for (auto& t : pool) t.join();
 }
 
+/// The nested cross-validation and final models of one model family (the images `member` accepts).
+struct FamilyResult {
+  std::vector<std::vector<Cluster>> oof_clusters;   ///< per image (empty for non-members)
+  std::vector<std::vector<double>> oof_calc_scores; ///< per image (empty for non-members)
+  std::string calcification_model, cluster_model;   ///< final models on every member, XGBoost JSON
+};
+
+template <typename Member, typename Log>
+FamilyResult train_family(const std::vector<TrainImage>& all, Member member, const TrainOptions& o, Log& log,
+                          const std::string& name) {
+  // members only (a copy of the small per-image data is fine: candidates are features, not pixels)
+  std::vector<std::size_t> idx;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (member(all[i])) idx.push_back(i);
+  std::vector<TrainImage> images;
+  images.reserve(idx.size());
+  for (std::size_t i : idx) images.push_back(all[i]);
+  const int F = o.folds;
+  // inner[f][g]: stage-1 model trained without folds f and g; outer[f]: without fold f.
+  std::vector<GbdtModel> outer(F);
+  std::vector<std::vector<GbdtModel>> inner(F, std::vector<GbdtModel>(F));
+  for (int f = 0; f < F; ++f) {
+    outer[f] = GbdtModel::from_xgboost_json(
+        nlohmann::json::parse(train_gbdt(calc_samples(images, all_folds_except(F, {f})), o, o.trees, o.depth)));
+    for (int g = 0; g < F; ++g) {
+      if (g == f) continue;
+      inner[f][g] = GbdtModel::from_xgboost_json(nlohmann::json::parse(
+          train_gbdt(calc_samples(images, all_folds_except(F, {f, g})), o, o.trees, o.depth)));
+    }
+    log(name + ": stage 1, fold " + std::to_string(f) + " done");
+  }
+  // out-of-fold cluster scores
+  std::vector<std::vector<Cluster>> oof_clusters(images.size());
+  std::vector<std::vector<double>> oof_calc_scores(images.size());
+  for (int f = 0; f < F; ++f) {
+    std::vector<Sample> train2;
+    for (const auto& im : images) {
+      if (im.fold == f || !im.use_for_clusters) continue;
+      const auto cs = build_clusters(im, predict_all(inner[f][im.fold], im.candidates), o.analyze);
+      for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({cs.clusters[k].features, cs.labels[k], 1.f});
+    }
+    const GbdtModel m2 = GbdtModel::from_xgboost_json(nlohmann::json::parse(train_gbdt(train2, o, 80, 3)));
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      const auto& im = images[i];
+      if (im.fold != f || !im.use_for_clusters) continue;
+      oof_calc_scores[i] = predict_all(outer[f], im.candidates);
+      auto cs = build_clusters(im, oof_calc_scores[i], o.analyze);
+      for (auto& k : cs.clusters) k.score = m2.predict(k.features);
+      oof_clusters[i] = std::move(cs.clusters);
+    }
+    log(name + ": stage 2, fold " + std::to_string(f) + " done (" + std::to_string(train2.size()) +
+        " training clusters)");
+  }
+  FamilyResult r;
+  r.oof_clusters.resize(all.size());
+  r.oof_calc_scores.resize(all.size());
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    r.oof_clusters[idx[k]] = std::move(oof_clusters[k]);
+    r.oof_calc_scores[idx[k]] = oof_calc_scores[k];
+  }
+  // final models on every member
+  r.calcification_model = train_gbdt(calc_samples(images, all_folds_except(F, {})), o, o.trees, o.depth);
+  std::vector<Sample> train2;
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    if (!images[i].use_for_clusters) continue;
+    const auto cs = build_clusters(images[i], oof_calc_scores[i], o.analyze);
+    for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({cs.clusters[k].features, cs.labels[k], 1.f});
+  }
+  r.cluster_model = train_gbdt(train2, o, 80, 3);
+  log(name + ": final models trained");
+  return r;
+}
+
 }  // namespace
 
 int mias_fold(const std::string& stem, int folds) {
@@ -315,48 +388,34 @@ TrainReport train_models(const TrainOptions& o) {
       std::to_string(n_left) + " left out");
 
   const int F = o.folds;
-  // ---- nested cross-validation ----------------------------------------------------------------
-  // inner[f][g]: stage-1 model trained without folds f and g; outer[f]: without fold f.
-  std::vector<GbdtModel> outer(F);
-  std::vector<std::vector<GbdtModel>> inner(F, std::vector<GbdtModel>(F));
-  for (int f = 0; f < F; ++f) {
-    outer[f] = GbdtModel::from_xgboost_json(
-        nlohmann::json::parse(train_gbdt(calc_samples(images, all_folds_except(F, {f})), o, o.trees, o.depth)));
-    for (int g = 0; g < F; ++g) {
-      if (g == f) continue;
-      inner[f][g] = GbdtModel::from_xgboost_json(nlohmann::json::parse(
-          train_gbdt(calc_samples(images, all_folds_except(F, {f, g})), o, o.trees, o.depth)));
-    }
-    log("stage 1, fold " + std::to_string(f) + " done");
-  }
-  // out-of-fold cluster scores
+  // ---- nested cross-validation, once per model family -------------------------------------------
+  // "general": every image (MIAS, phantoms, INFN) -> calcification.json / cluster.json, used for film.
+  // "digital": every image but MIAS -> calcification-digital.json / cluster-digital.json, used for
+  // pixels < kFilmPixelSizeMm (MIAS positives are whole truth circles, loosely labelled, and the
+  // resampled film candidates look like 100 um ones: they lowered the digital figures, docs/accuracy.md).
+  const auto all_images = [](const TrainImage&) { return true; };
+  const auto not_mias = [](const TrainImage& im) { return im.source != "mias"; };
+  const FamilyResult general = train_family(images, all_images, o, log, "general");
+  FamilyResult digital;
+  if (o.digital_models) digital = train_family(images, not_mias, o, log, "digital");
+  // each image is scored by the family analyze() would use for it
   std::vector<std::vector<Cluster>> oof_clusters(images.size());
   std::vector<std::vector<double>> oof_calc_scores(images.size());
-  for (int f = 0; f < F; ++f) {
-    std::vector<Sample> train2;
-    for (const auto& im : images) {
-      if (im.fold == f || !im.use_for_clusters) continue;
-      const auto cs = build_clusters(im, predict_all(inner[f][im.fold], im.candidates), o.analyze);
-      for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({cs.clusters[k].features, cs.labels[k], 1.f});
-    }
-    const GbdtModel m2 = GbdtModel::from_xgboost_json(nlohmann::json::parse(train_gbdt(train2, o, 80, 3)));
-    for (std::size_t i = 0; i < images.size(); ++i) {
-      const auto& im = images[i];
-      if (im.fold != f || !im.use_for_clusters) continue;
-      oof_calc_scores[i] = predict_all(outer[f], im.candidates);
-      auto cs = build_clusters(im, oof_calc_scores[i], o.analyze);
-      for (auto& k : cs.clusters) k.score = m2.predict(k.features);
-      oof_clusters[i] = std::move(cs.clusters);
-    }
-    log("stage 2, fold " + std::to_string(f) + " done (" + std::to_string(train2.size()) + " training clusters)");
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    const bool use_digital = o.digital_models && images[i].source != "mias" &&
+                             images[i].pixel_size_mm < kFilmPixelSizeMm;
+    const FamilyResult& fam = use_digital ? digital : general;
+    oof_clusters[i] = fam.oof_clusters[i];
+    oof_calc_scores[i] = fam.oof_calc_scores[i];
   }
 
   // ---- CV figures: MIAS (cluster FROC, image AUC) and phantoms (cluster + calcification FROC) ----
-  auto cases_for = [&](const std::string& source) {
+  auto cases_for = [&](const std::string& source, bool digital_only = false) {
     std::vector<eval::EvalCase> cases;
     for (std::size_t i = 0; i < images.size(); ++i) {
       const auto& im = images[i];
       if (im.source != source) continue;
+      if (digital_only && im.pixel_size_mm >= kFilmPixelSizeMm) continue;
       eval::EvalCase c;
       c.truth = im.truth;
       c.result.stem = im.stem;
@@ -403,22 +462,23 @@ TrainReport train_models(const TrainOptions& o) {
   if (o.phantoms > 0) {
     const auto rep = eval::evaluate(cases_for("phantom"), eval::TruthKind::Phantom, eo);
     cv["phantom"] = strip_curves(eval::report_to_json(rep));
-    table << "== training phantoms (70/100/200 um), " << F << "-fold cross-validation ==\n"
+    table << "== training phantoms (70/100/200 um), " << F << "-fold cross-validation"
+          << (o.digital_models ? " (70/100 um scored by the digital models, 200 um by the general ones)" : "")
+          << " ==\n"
           << eval::format_report(rep) << "\n";
+    const auto rep_digital = eval::evaluate(cases_for("phantom", true), eval::TruthKind::Phantom, eo);
+    cv["phantom_digital"] = strip_curves(eval::report_to_json(rep_digital));
+    table << "== training phantoms at 70/100 um only (the digital operating points are read here), " << F
+          << "-fold cross-validation ==\n"
+          << eval::format_report(rep_digital) << "\n";
   }
   report.table = table.str();
   log("cross-validation done");
 
-  // ---- final models on everything --------------------------------------------------------------
-  report.calcification_model = train_gbdt(calc_samples(images, all_folds_except(F, {})), o, o.trees, o.depth);
-  std::vector<Sample> train2;
-  for (std::size_t i = 0; i < images.size(); ++i) {
-    if (!images[i].use_for_clusters) continue;
-    const auto cs = build_clusters(images[i], oof_calc_scores[i], o.analyze);
-    for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({cs.clusters[k].features, cs.labels[k], 1.f});
-  }
-  report.cluster_model = train_gbdt(train2, o, 80, 3);
-  log("final models trained");
+  report.calcification_model = general.calcification_model;
+  report.cluster_model = general.cluster_model;
+  report.calcification_model_digital = digital.calcification_model;
+  report.cluster_model_digital = digital.cluster_model;
 
   report.card = {
       {"schema_version", "1.0.0"},
@@ -428,6 +488,20 @@ TrainReport train_models(const TrainOptions& o) {
                            {"max_depth", o.depth}, {"features", calcification_feature_names()}}},
         {"cluster", {{"file", "cluster.json"}, {"kind", "xgboost binary:logistic"}, {"trees", 80}, {"max_depth", 3},
                      {"features", cluster_feature_names()}}}}},
+      {"families",
+       o.digital_models
+           ? nlohmann::json{{"general",
+                             {{"files", {"calcification.json", "cluster.json"}},
+                              {"trained_on", "every training image (MIAS, phantoms, INFN when given)"},
+                              {"used_for", "pixels >= " + std::to_string(kFilmPixelSizeMm) + " mm (digitised film)"}}},
+                            {"digital",
+                             {{"files", {"calcification-digital.json", "cluster-digital.json"}},
+                              {"trained_on", "every training image but MIAS"},
+                              {"used_for", "pixels < " + std::to_string(kFilmPixelSizeMm) + " mm (digital)"}}}}
+           : nlohmann::json{{"general",
+                             {{"files", {"calcification.json", "cluster.json"}},
+                              {"trained_on", "every training image"},
+                              {"used_for", "every image"}}}}},
       {"data",
        {{"mias_images", mias_images},
         {"phantoms", o.phantoms},
@@ -449,6 +523,11 @@ TrainReport train_models(const TrainOptions& o) {
     };
     write_text(o.out_dir / "calcification.json", report.calcification_model);
     write_text(o.out_dir / "cluster.json", report.cluster_model);
+    for (const char* f : {"calcification-digital.json", "cluster-digital.json"}) fs::remove(o.out_dir / f);
+    if (o.digital_models) {
+      write_text(o.out_dir / "calcification-digital.json", report.calcification_model_digital);
+      write_text(o.out_dir / "cluster-digital.json", report.cluster_model_digital);
+    }
     write_json_file(report.card, o.out_dir / "model-card.json");
     write_text(o.out_dir / "cv-table.txt", report.table);
   }

@@ -10,6 +10,7 @@
 #include "calcscope/detect/calcifications.h"
 #include "calcscope/detect/clusters.h"
 #include "calcscope/detect/scoring.h"
+#include "calcscope/pipeline/analyze.h"
 #include "detect/gbdt.h"
 
 using namespace calcscope;
@@ -355,4 +356,15 @@ TEST(Scoring, DefaultModelsScoreInUnitInterval) {
     EXPECT_LE(c.score, 1.0);
   }
   EXPECT_FALSE(models_description(default_models()).empty());
+}
+
+TEST(Scoring, DigitalAndFilmImagesUseTheirModelFamily) {
+  // film (>= kFilmPixelSizeMm) always gets the general family; digital gets the digital family when
+  // models/*-digital.json were embedded (a different scorer), the general one otherwise
+  const std::string general = models_description(default_models());
+  EXPECT_EQ(models_description(default_models(0.2)), general);
+  EXPECT_EQ(models_description(default_models(kFilmPixelSizeMm)), general);
+  const std::string digital = models_description(default_models(0.07));
+  EXPECT_EQ(models_description(default_models(0.1)), digital);
+  if (digital != general) EXPECT_NE(digital.find("digital"), std::string::npos) << digital;
 }

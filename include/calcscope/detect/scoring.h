@@ -24,6 +24,10 @@ struct ScoringModels;  // opaque: the calcification and cluster scorers
 /// The models analyze() uses by default: the trained models in models/ compiled into the binary,
 /// or the heuristic scorers when none were embedded.
 const ScoringModels& default_models();
+/// The embedded models for an image of this acquisition pixel size: the "digital" family
+/// (models/*-digital.json, trained without MIAS) below kFilmPixelSizeMm when it was embedded,
+/// the general family otherwise. analyze() uses this.
+const ScoringModels& default_models(double pixel_size_mm);
 /// Documented heuristic scorers (contrast-to-noise with shape penalties), used to bootstrap training.
 const ScoringModels& heuristic_models();
 /// Models from XGBoost JSON texts (empty text = heuristic for that stage). Throws Error.

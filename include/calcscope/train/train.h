@@ -24,6 +24,9 @@ struct TrainOptions {
   int threads = 2;
   std::filesystem::path out_dir = "models";
   AnalyzeOptions analyze;
+  /// Also train the "digital" family (every image but MIAS), used for pixels < kFilmPixelSizeMm;
+  /// the general family (every image) is then used for film only. false = one family for all.
+  bool digital_models = true;
   bool verbose = true;
 };
 
@@ -31,12 +34,15 @@ struct TrainReport {
   nlohmann::json card;             ///< model card: data, command, CV figures (also models/model-card.json)
   std::string calcification_model; ///< XGBoost JSON text
   std::string cluster_model;
+  std::string calcification_model_digital;  ///< empty unless TrainOptions::digital_models
+  std::string cluster_model_digital;
   std::string table;               ///< printed CV table
 };
 
 /// Extracts candidates from every training image, runs nested patient-pair cross-validation
 /// (the figures), then trains the final models on everything and writes them to options.out_dir
-/// (calcification.json, cluster.json, model-card.json, cv-mias-results/). Throws Error.
+/// (calcification.json, cluster.json, calcification-digital.json, cluster-digital.json,
+/// model-card.json, cv-table.txt). Throws Error.
 TrainReport train_models(const TrainOptions& options);
 
 /// Patient-pair fold of a MIAS image name ("mdb123" -> pair 62 -> fold), deterministic.
