@@ -13,23 +13,22 @@
 namespace calcscope {
 
 /// Digitised film has pixels of at least this size; smaller pixels are "digital". Film and digital
-/// images are scored by different model families (default_models(pixel_size_mm), models/README.md)
-/// and have their own operating points.
+/// images have their own operating points, and can have their own model families
+/// (default_models(pixel_size_mm); one family by default, models/README.md).
 inline constexpr double kFilmPixelSizeMm = 0.15;
 
 /// Recommended operating points (docs/algorithms.md), read off the training cross-validation
-/// (models/cv-table.txt). Digital (the "digital" models, table "training phantoms at 70/100 um only"):
-/// calcifications at ~1 false positive per cm^2; clusters at ~0.25 false clusters per training
-/// phantom (110 x 140 mm, about a third of a full-field image's breast area; 0.5 per image gave 2.4
-/// false clusters on full-size normal 70 um phantoms, docs/algorithms.md section 5).
-/// Use --min-score 0 for FROC curves.
-inline constexpr double kDefaultCalcificationMinScore = 0.42;
-inline constexpr double kDefaultClusterMinScore = 0.69;
-/// Film (the general models): clusters at ~0.5 false clusters per image in the MIAS patient-pair
-/// cross-validation; calcifications at ~1 false positive per cm^2 of the training phantoms under the
-/// general models (MIAS has no per-calcification truth).
-inline constexpr double kDefaultCalcificationMinScoreFilm = 0.71;
+/// (models/cv-table.txt, table of all training phantoms): calcifications at ~1 false positive per cm^2;
+/// digital clusters at ~0.25 false clusters per training phantom (110 x 140 mm, about a third of a
+/// full-field image's breast area; 0.5 per image gave 2.4 false clusters on full-size normal 70 um
+/// phantoms, docs/algorithms.md section 5). Use --min-score 0 for FROC curves.
+inline constexpr double kDefaultCalcificationMinScore = 0.71;
+inline constexpr double kDefaultClusterMinScore = 0.77;
+/// Film: the cluster cut at ~0.5 false clusters per image in the MIAS patient-pair cross-validation;
+/// the digital cut is far too strict there.
 inline constexpr double kDefaultClusterMinScoreFilm = 0.10;
+/// Film calcifications: MIAS has no per-calcification truth, so the phantom cut above is used.
+inline constexpr double kDefaultCalcificationMinScoreFilm = kDefaultCalcificationMinScore;
 
 /// The recommended cluster cut for an image of this pixel size.
 inline double default_cluster_min_score(double pixel_size_mm) {

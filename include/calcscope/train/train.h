@@ -25,8 +25,9 @@ struct TrainOptions {
   std::filesystem::path out_dir = "models";
   AnalyzeOptions analyze;
   /// Also train the "digital" family (every image but MIAS), used for pixels < kFilmPixelSizeMm;
-  /// the general family (every image) is then used for film only. false = one family for all.
-  bool digital_models = true;
+  /// the general family (every image) is then used for film only. Off by default: better on the
+  /// phantoms, worse on real digital patches (INFN), models/README.md. false = one family for all.
+  bool digital_models = false;
   bool verbose = true;
 };
 
