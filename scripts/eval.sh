@@ -38,6 +38,12 @@ if [ -d "$SHARED/data/infn-patches" ]; then
   done
   $CS eval --patches-positive "$WORK/infn/1" --patches-negative "$WORK/infn/0" --output "$OUT/infn.json" \
     | tee "$OUT/infn.txt"
+  echo "== INFN patches, every candidate kept (--min-score 0): threshold-free ROC AUC of the best calcification score"
+  for c in 0 1; do
+    $CS analyze "$SHARED/data/infn-patches/$c" --pixel-size 0.1 --whole-image --min-score 0 --output "$WORK/infn-all/$c" -q || true
+  done
+  $CS eval --patches-positive "$WORK/infn-all/1" --patches-negative "$WORK/infn-all/0" --output "$OUT/infn-all.json" \
+    | grep "ROC AUC" | tee "$OUT/infn-auc.txt"
 fi
 
 if [ -d "$SHARED/data/mias" ]; then

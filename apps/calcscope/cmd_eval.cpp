@@ -1,4 +1,5 @@
 // `calcscope eval`: scores analysis outputs against ground truth (docs/evaluation.md).
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -31,7 +32,9 @@ void write_text(const std::string& text, const std::string& path) {
 }
 
 /// Patch mode: fraction of positive patches with at least one calcification in the analysis output
-/// (the file's own operating point) and of negative patches with none.
+/// (the file's own operating point) and of negative patches with none; and the ROC AUC of the patch
+/// score = the best calcification score in the file (0 if none), threshold-free when the analysis
+/// kept every candidate (`analyze --min-score 0`).
 int run_patch_eval(const EvalArgs& a) {
   const auto pos = eval::read_results_dir(a.patches_positive);
   const auto neg = eval::read_results_dir(a.patches_negative);
@@ -45,10 +48,24 @@ int run_patch_eval(const EvalArgs& a) {
   const int tp = with_calc(pos), fp = with_calc(neg);
   std::printf("patches with calcifications (positive): %d, detected in %d = %.3f\n", np, tp, double(tp) / np);
   std::printf("patches without (negative):             %d, quiet in %d = %.3f\n", nn, nn - fp, double(nn - fp) / nn);
+  auto best_scores = [](const eval::ResultsDir& d) {
+    std::vector<double> v;
+    for (const auto& [stem, r] : d.images) {
+      double best = 0;
+      for (const auto& c : r.calcifications) best = std::max(best, c.score);
+      v.push_back(best);
+    }
+    return v;
+  };
+  const double auc = eval::auc_mann_whitney(best_scores(pos), best_scores(neg));
+  std::printf("ROC AUC of the patch score (best calcification score; threshold-free with --min-score 0): %.3f\n",
+              auc);
   if (!a.output.empty()) {
     nlohmann::json j = {{"schema_version", "1.0.0"}, {"kind", "calcscope-patch-eval"},
                         {"positive", {{"patches", np}, {"detected", tp}, {"fraction", double(tp) / np}}},
-                        {"negative", {{"patches", nn}, {"quiet", nn - fp}, {"fraction", double(nn - fp) / nn}}}};
+                        {"negative", {{"patches", nn}, {"quiet", nn - fp}, {"fraction", double(nn - fp) / nn}}},
+                        {"patch_score_auc", auc},
+                        {"patch_score", "best calcification score in the file (0 if none)"}};
     write_text(j.dump(2) + "\n", a.output);
   }
   return 0;

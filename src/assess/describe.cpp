@@ -525,7 +525,9 @@ ImageDescription describe_image(const Image& image, const AnalysisResult& result
   const DescriptorModel* model = nullptr;
   if (p.use_descriptor_model) {
     model = p.descriptor_model ? p.descriptor_model : DescriptorModel::embedded();
-    if (model && !(px >= model->min_pixel_size_mm() && px <= model->max_pixel_size_mm())) model = nullptr;
+    if (model && !p.descriptor_model_any_pixel_size &&
+        !(px >= model->min_pixel_size_mm() && px <= model->max_pixel_size_mm()))
+      model = nullptr;
   }
   std::map<int, std::size_t> index;  // calcification id -> position in result/out
   for (const auto& c : result.calcifications) {

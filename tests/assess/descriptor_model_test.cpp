@@ -132,6 +132,11 @@ TEST(DescriptorModel, EmbeddedModelWhenPresentIsConsistent) {
   const DescriptorModel* m = DescriptorModel::embedded();
   if (!m) GTEST_SKIP() << "models/descriptor.json was absent at build time: rules only";
   EXPECT_LT(m->min_pixel_size_mm(), m->max_pixel_size_mm());
+  // trained at 0.07 mm, used for 70-100 um digital images (measured at 0.1 mm: docs/assessment.md);
+  // never for film
+  EXPECT_LE(m->min_pixel_size_mm(), 0.07);
+  EXPECT_GE(m->max_pixel_size_mm(), 0.1);
+  EXPECT_LT(m->max_pixel_size_mm(), 0.15);
   const auto v = m->morphology(nlohmann::json::object());  // all inputs missing: still a vote
   ASSERT_TRUE(v);
   // one probability per morphology word that had training samples; the card lists the others

@@ -7,7 +7,9 @@
 //   CALCSCOPE_ASSESS_SEEDS=1000-1100 build/release/tests/test_assess --gtest_filter='PhantomEvaluation.*'
 // Options: CALCSCOPE_ASSESS_CACHE=dir (reuse each seed's analysis; delete it when the detector changes),
 // CALCSCOPE_ASSESS_THREADS=n (default 2), CALCSCOPE_ASSESS_VERBOSE=1 (one line per matched cluster),
-// CALCSCOPE_ASSESS_RULES=1 (rules only, no model: the comparison in docs/assessment.md).
+// CALCSCOPE_ASSESS_RULES=1 (rules only, no model: the comparison in docs/assessment.md),
+// CALCSCOPE_ASSESS_PIXEL=0.1 (phantoms at another pixel size; use another cache directory) and
+// CALCSCOPE_ASSESS_MODEL_ANY_PIXEL=1 (the model also outside its training pixel sizes).
 // Without CALCSCOPE_ASSESS_SEEDS a 2-seed smoke run checks that the evaluation works end to end.
 #include <gtest/gtest.h>
 
@@ -39,8 +41,11 @@ TEST(PhantomEvaluation, MorphologyAndDistributionConfusion) {
   const char* threads = std::getenv("CALCSCOPE_ASSESS_THREADS");
   DescribeParams p;
   if (std::getenv("CALCSCOPE_ASSESS_RULES")) p.use_descriptor_model = false;
+  if (std::getenv("CALCSCOPE_ASSESS_MODEL_ANY_PIXEL")) p.descriptor_model_any_pixel_size = true;
+  const char* pixel = std::getenv("CALCSCOPE_ASSESS_PIXEL");
   const DescribeEvaluation ev = evaluate_descriptors(first, last, cache ? cache : "", threads ? std::atoi(threads) : 2,
-                                                     p, std::getenv("CALCSCOPE_ASSESS_VERBOSE") != nullptr);
+                                                     p, std::getenv("CALCSCOPE_ASSESS_VERBOSE") != nullptr,
+                                                     pixel ? std::atof(pixel) : 0.07);
   std::cout << "\n"
             << (p.use_descriptor_model && DescriptorModel::embedded() ? "descriptor model: embedded\n"
                                                                       : "descriptor model: none (rules)\n")

@@ -155,3 +155,41 @@ TEST(EvalCli, PhantomTruthGivesCalcificationLevel) {
   EXPECT_DOUBLE_EQ(ops[3].at("sensitivity").get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(j.at("cluster_froc").at("operating_points")[0].at("sensitivity").get<double>(), 1.0);
 }
+
+// Patch mode (INFN): detected / quiet fractions at the files' own operating point, and the ROC AUC of
+// the best calcification score per patch. Hand-computed: positives best 0.9, 0.5, 0 (no calcification);
+// negatives best 0.6, 0. Pairs (pos > neg, ties 1/2): 0.9 beats both (2), 0.5 beats 0 (1), 0 ties 0 (0.5)
+// -> 3.5 / 6. Detected: 2 of 3 positives; quiet: 1 of 2 negatives.
+TEST(EvalCli, PatchModeFractionsAndScoreAuc) {
+  TempDir dir("calcscope-eval-patches");
+  auto write_patch = [&](const std::filesystem::path& file, const std::vector<double>& scores) {
+    std::filesystem::create_directories(file.parent_path());
+    nlohmann::json j;
+    j["schema_version"] = "1.0.0";
+    j["image"] = {{"width", 64}, {"height", 64}, {"pixel_size_mm", 0.1}, {"laterality", ""}, {"view", ""}};
+    j["calcifications"] = nlohmann::json::array();
+    int id = 1;
+    for (double s : scores)
+      j["calcifications"].push_back({{"id", id}, {"x", 10.0 * id}, {"y", 10.0}, {"x_mm", 1.0 * id}, {"y_mm", 1.0},
+                                     {"diameter_mm", 0.3}, {"score", s}}),
+          ++id;
+    j["clusters"] = nlohmann::json::array();
+    std::ofstream(file) << j.dump(2);
+  };
+  write_patch(dir / "1" / "p1.json", {0.9, 0.2});
+  write_patch(dir / "1" / "p2.json", {0.5});
+  write_patch(dir / "1" / "p3.json", {});
+  write_patch(dir / "0" / "n1.json", {0.6, 0.1});
+  write_patch(dir / "0" / "n2.json", {});
+  const auto out = dir / "patches.json";
+  const auto r = run_cli("eval --patches-positive '" + (dir / "1").string() + "' --patches-negative '" +
+                         (dir / "0").string() + "' --output '" + out.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("ROC AUC"), std::string::npos) << r.output;
+  std::ifstream in(out);
+  ASSERT_TRUE(in) << "no JSON written";
+  const auto j = nlohmann::json::parse(in);
+  EXPECT_EQ(j.at("positive").at("detected"), 2);
+  EXPECT_EQ(j.at("negative").at("quiet"), 1);
+  EXPECT_DOUBLE_EQ(j.at("patch_score_auc").get<double>(), 3.5 / 6.0);
+}

@@ -88,6 +88,8 @@ struct DescribeParams {
   /// and always for the typically benign types skin, coarse popcorn, rod-like, rim and vascular.
   bool use_descriptor_model = true;
   const DescriptorModel* descriptor_model = nullptr;  ///< nullptr = DescriptorModel::embedded()
+  /// Use the model at every pixel size, not only in its training range (an experiment switch).
+  bool descriptor_model_any_pixel_size = false;
 };
 
 /// Quantities measured on a group of calcifications, all in mm or dimensionless.

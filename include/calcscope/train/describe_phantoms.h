@@ -21,8 +21,9 @@ namespace calcscope {
 const std::vector<std::string>& describe_eval_morphologies();
 const std::vector<std::string>& describe_eval_distributions();
 
-/// Deterministic phantom of one seed: 70 um, two clusters (k = 0, 1) with 7-12 calcifications.
-PhantomSpec describe_eval_phantom_spec(int seed);
+/// Deterministic phantom of one seed: 70 um (or pixel_size_mm), two clusters (k = 0, 1) with 7-12
+/// calcifications.
+PhantomSpec describe_eval_phantom_spec(int seed, double pixel_size_mm = 0.07);
 
 /// One analysed seed (from the cache or freshly analysed). `image` is empty when read from the cache.
 struct DescribeSeed {
@@ -35,7 +36,7 @@ struct DescribeSeed {
 /// Analyses a seed, or reads/writes `cache_dir/seed<N>.json` when `cache_dir` is not empty. The cached
 /// result has no pixels (rim test skipped) and its breast mask is reduced to the bounding box.
 /// Stale caches (another detector) are the caller's business: delete the directory.
-DescribeSeed analyse_describe_seed(int seed, const std::filesystem::path& cache_dir);
+DescribeSeed analyse_describe_seed(int seed, const std::filesystem::path& cache_dir, double pixel_size_mm = 0.07);
 
 /// One true cluster and what the pipeline said about it.
 struct DescribeCase {
@@ -76,8 +77,10 @@ struct DescribeEvaluation {
   std::string text;  ///< both tables with "of detected" and "of all true clusters" lines
 };
 /// Runs seeds [first, last] (threads in parallel, each seed analysed once) and fills the matrices.
+/// pixel_size_mm: of the phantoms (the reported figures are at 0.07; use another cache_dir per size).
 DescribeEvaluation evaluate_descriptors(int first, int last, const std::filesystem::path& cache_dir, int threads,
-                                        const DescribeParams& p = {}, bool verbose = false);
+                                        const DescribeParams& p = {}, bool verbose = false,
+                                        double pixel_size_mm = 0.07);
 
 struct DescriptorTrainOptions {
   int first_seed = 1, last_seed = 300;  ///< training seeds (the docs report 1000-1100: keep them disjoint)
