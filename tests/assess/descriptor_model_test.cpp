@@ -115,6 +115,15 @@ TEST(DescriptorModel, DescribeUsesTheModelInsideItsPixelRangeAndKeepsTheRules) {
   EXPECT_EQ(describe_image(Image{}, r, p).clusters[0].distribution, "grouped");
 }
 
+TEST(DescriptorModel, EmbeddedModelDescribes100MicrometreImagesButNotFilm) {
+  if (!DescriptorModel::embedded()) GTEST_SKIP() << "models/descriptor.json was absent at build time: rules only";
+  AnalysisResult r = small_pleomorphic_group();  // 0.1 mm pixels
+  EXPECT_EQ(describe_image(Image{}, r).clusters[0].measurements.at("distribution_source"), "model");
+  AnalysisResult film = r;
+  film.image_meta_only.pixel_size_mm = 0.2;
+  EXPECT_FALSE(describe_image(Image{}, film).clusters[0].measurements.contains("distribution_source"));
+}
+
 TEST(DescriptorModel, RulesKeepTheTypicallyBenignTypesTheModelNeverSaw) {
   const DescriptorModel model = DescriptorModel::from_json(toy_model());
   AnalysisResult r = test::empty_result();
