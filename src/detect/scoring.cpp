@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calcscope/core/error.h"
-#include "calcscope/pipeline/analyze.h"
+#include "calcscope/core/image.h"
 #include "detect/gbdt.h"
 #include "detect/scoring_models.h"
 

@@ -7,6 +7,11 @@
 
 namespace calcscope {
 
+/// Digitised film has pixels of at least this size; smaller pixels are "digital". Film and digital
+/// images have their own operating points (pipeline/analyze.h), film is searched at a finer working
+/// resolution, and the two can have their own scoring models (detect/scoring.h).
+inline constexpr double kFilmPixelSizeMm = 0.15;
+
 /// Where an image came from and what the file said about it (DICOM tags or raster defaults).
 struct ImageInfo {
   std::string source_path;          ///< file the image was read from

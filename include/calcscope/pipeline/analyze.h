@@ -12,11 +12,6 @@
 
 namespace calcscope {
 
-/// Digitised film has pixels of at least this size; smaller pixels are "digital". Film and digital
-/// images have their own operating points, and can have their own model families
-/// (default_models(pixel_size_mm); one family by default, models/README.md).
-inline constexpr double kFilmPixelSizeMm = 0.15;
-
 /// Recommended operating points (docs/algorithms.md), read off the training cross-validation
 /// (models/cv-table.txt, table of all training phantoms): calcifications at ~1 false positive per cm^2;
 /// digital clusters at ~0.25 false clusters per training phantom (110 x 140 mm, about a third of a
@@ -39,6 +34,7 @@ inline double default_calcification_min_score(double pixel_size_mm) {
   return pixel_size_mm >= kFilmPixelSizeMm ? kDefaultCalcificationMinScoreFilm : kDefaultCalcificationMinScore;
 }
 
+/// kFilmPixelSizeMm (core/image.h) separates film from digital images.
 /// Digitised film (pixels >= kFilmPixelSizeMm) is searched for calcifications on a copy resampled to
 /// this pixel size: a 1-3 pixel speck at 200 um becomes a resolved spot whose shape, size and contrast
 /// features mean what they mean on digital images. Coordinates are returned in the input's pixels.
