@@ -26,6 +26,7 @@ struct TrainArgs {
   double gap_ratio = -1;
   int complete_pairs = -1, weighted_centre = -1, digital_models = 0;
   int descriptor_trees = -1, descriptor_depth = -1;
+  int calc_trees = -1, calc_depth = -1;
   bool descriptors = false;
   std::string seeds = "1-600";
   std::string eval_seeds = "1000-1100";
@@ -75,6 +76,8 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--seeds", a->seeds, "--descriptors: training phantom seeds (default 1-600)");
   sub->add_option("--eval-seeds", a->eval_seeds,
                   "--descriptors: held-out seeds evaluated after training (disjoint; 'none' = skip)");
+  sub->add_option("--calc-trees", a->calc_trees, "calcification model: trees (default 100)")->check(CLI::Range(1, 2000));
+  sub->add_option("--calc-depth", a->calc_depth, "calcification model: tree depth (default 4)")->check(CLI::Range(1, 12));
   sub->add_option("--descriptor-trees", a->descriptor_trees, "--descriptors: trees per one-vs-rest model (default 80)")
       ->check(CLI::Range(1, 2000));
   sub->add_option("--descriptor-depth", a->descriptor_depth, "--descriptors: tree depth (default 3)")
@@ -106,6 +109,8 @@ void register_train(CLI::App& app, Runner& run) {
       o.threads = a->threads;
       o.out_dir = a->out;
       o.digital_models = a->digital_models == 1;
+      if (a->calc_trees > 0) o.trees = a->calc_trees;
+      if (a->calc_depth > 0) o.depth = a->calc_depth;
       if (a->min_count > 0) o.analyze.cluster.min_count = a->min_count;
       if (a->max_density >= 0) o.analyze.cluster.max_density_per_cm2 = a->max_density;
       if (a->gap_ratio >= 0) o.analyze.cluster.gap_ratio = a->gap_ratio;
