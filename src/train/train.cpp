@@ -134,18 +134,24 @@ ClusterSet build_clusters(const TrainImage& im, const std::vector<double>& score
   return s;
 }
 
-/// Stage-1 samples of the given folds. Negatives are subsampled deterministically to at most
-/// kMaxNegatives (kept ones weighted up) so that the 25 nested-CV models train in minutes on 2 cores.
-std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const std::vector<int>& folds_in) {
+/// Stage-1 samples of the given folds, from the images with in[i] set. Negatives are subsampled
+/// deterministically to at most kMaxNegatives (kept ones weighted up) so that the 25 nested-CV models
+/// train in minutes on 2 cores.
+std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const std::vector<char>& in,
+                                 const std::vector<int>& folds_in) {
   constexpr double kMaxNegatives = 15000;
+  auto used = [&](std::size_t i) {
+    return in[i] && std::find(folds_in.begin(), folds_in.end(), images[i].fold) != folds_in.end();
+  };
   std::size_t negatives = 0;
-  for (const auto& im : images)
-    if (std::find(folds_in.begin(), folds_in.end(), im.fold) != folds_in.end())
-      for (float l : im.labels) negatives += (l == 0.f);
+  for (std::size_t i = 0; i < images.size(); ++i)
+    if (used(i))
+      for (float l : images[i].labels) negatives += (l == 0.f);
   const double keep = std::min(1.0, kMaxNegatives / std::max<std::size_t>(1, negatives));
   std::vector<Sample> out;
-  for (const auto& im : images) {
-    if (std::find(folds_in.begin(), folds_in.end(), im.fold) == folds_in.end()) continue;
+  for (std::size_t n = 0; n < images.size(); ++n) {
+    if (!used(n)) continue;
+    const TrainImage& im = images[n];
     const std::size_t h = std::hash<std::string>{}(im.stem);
     for (std::size_t i = 0; i < im.candidates.size(); ++i) {
       if (im.labels[i] > 0.5f) {
@@ -188,70 +194,60 @@ void parallel_for(int n, int threads, F&& fn) {
 
 /// The nested cross-validation and final models of one model family (the images `member` accepts).
 struct FamilyResult {
-  std::vector<std::vector<Cluster>> oof_clusters;   ///< per image (empty for non-members)
+  std::vector<std::vector<Cluster>> oof_clusters;   ///< per image of the training set (empty for non-members)
   std::vector<std::vector<double>> oof_calc_scores; ///< per image (empty for non-members)
   std::string calcification_model, cluster_model;   ///< final models on every member, XGBoost JSON
 };
 
 template <typename Member, typename Log>
-FamilyResult train_family(const std::vector<TrainImage>& all, Member member, const TrainOptions& o, Log& log,
+FamilyResult train_family(const std::vector<TrainImage>& images, Member member, const TrainOptions& o, Log& log,
                           const std::string& name) {
-  // members only (a copy of the small per-image data is fine: candidates are features, not pixels)
-  std::vector<std::size_t> idx;
-  for (std::size_t i = 0; i < all.size(); ++i)
-    if (member(all[i])) idx.push_back(i);
-  std::vector<TrainImage> images;
-  images.reserve(idx.size());
-  for (std::size_t i : idx) images.push_back(all[i]);
+  std::vector<char> in(images.size());
+  for (std::size_t i = 0; i < images.size(); ++i) in[i] = member(images[i]) ? 1 : 0;
   const int F = o.folds;
   // inner[f][g]: stage-1 model trained without folds f and g; outer[f]: without fold f.
   std::vector<GbdtModel> outer(F);
   std::vector<std::vector<GbdtModel>> inner(F, std::vector<GbdtModel>(F));
   for (int f = 0; f < F; ++f) {
     outer[f] = GbdtModel::from_xgboost_json(
-        nlohmann::json::parse(train_gbdt(calc_samples(images, all_folds_except(F, {f})), o, o.trees, o.depth)));
+        nlohmann::json::parse(train_gbdt(calc_samples(images, in, all_folds_except(F, {f})), o, o.trees, o.depth)));
     for (int g = 0; g < F; ++g) {
       if (g == f) continue;
       inner[f][g] = GbdtModel::from_xgboost_json(nlohmann::json::parse(
-          train_gbdt(calc_samples(images, all_folds_except(F, {f, g})), o, o.trees, o.depth)));
+          train_gbdt(calc_samples(images, in, all_folds_except(F, {f, g})), o, o.trees, o.depth)));
     }
     log(name + ": stage 1, fold " + std::to_string(f) + " done");
   }
   // out-of-fold cluster scores
-  std::vector<std::vector<Cluster>> oof_clusters(images.size());
-  std::vector<std::vector<double>> oof_calc_scores(images.size());
+  FamilyResult r;
+  r.oof_clusters.resize(images.size());
+  r.oof_calc_scores.resize(images.size());
   for (int f = 0; f < F; ++f) {
     std::vector<Sample> train2;
-    for (const auto& im : images) {
-      if (im.fold == f || !im.use_for_clusters) continue;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      const auto& im = images[i];
+      if (!in[i] || im.fold == f || !im.use_for_clusters) continue;
       const auto cs = build_clusters(im, predict_all(inner[f][im.fold], im.candidates), o.analyze);
       for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({cs.clusters[k].features, cs.labels[k], 1.f});
     }
     const GbdtModel m2 = GbdtModel::from_xgboost_json(nlohmann::json::parse(train_gbdt(train2, o, 80, 3)));
     for (std::size_t i = 0; i < images.size(); ++i) {
       const auto& im = images[i];
-      if (im.fold != f || !im.use_for_clusters) continue;
-      oof_calc_scores[i] = predict_all(outer[f], im.candidates);
-      auto cs = build_clusters(im, oof_calc_scores[i], o.analyze);
+      if (!in[i] || im.fold != f || !im.use_for_clusters) continue;
+      r.oof_calc_scores[i] = predict_all(outer[f], im.candidates);
+      auto cs = build_clusters(im, r.oof_calc_scores[i], o.analyze);
       for (auto& k : cs.clusters) k.score = m2.predict(k.features);
-      oof_clusters[i] = std::move(cs.clusters);
+      r.oof_clusters[i] = std::move(cs.clusters);
     }
     log(name + ": stage 2, fold " + std::to_string(f) + " done (" + std::to_string(train2.size()) +
         " training clusters)");
   }
-  FamilyResult r;
-  r.oof_clusters.resize(all.size());
-  r.oof_calc_scores.resize(all.size());
-  for (std::size_t k = 0; k < idx.size(); ++k) {
-    r.oof_clusters[idx[k]] = std::move(oof_clusters[k]);
-    r.oof_calc_scores[idx[k]] = oof_calc_scores[k];
-  }
   // final models on every member
-  r.calcification_model = train_gbdt(calc_samples(images, all_folds_except(F, {})), o, o.trees, o.depth);
+  r.calcification_model = train_gbdt(calc_samples(images, in, all_folds_except(F, {})), o, o.trees, o.depth);
   std::vector<Sample> train2;
   for (std::size_t i = 0; i < images.size(); ++i) {
-    if (!images[i].use_for_clusters) continue;
-    const auto cs = build_clusters(images[i], oof_calc_scores[i], o.analyze);
+    if (!in[i] || !images[i].use_for_clusters) continue;
+    const auto cs = build_clusters(images[i], r.oof_calc_scores[i], o.analyze);
     for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({cs.clusters[k].features, cs.labels[k], 1.f});
   }
   r.cluster_model = train_gbdt(train2, o, 80, 3);

@@ -18,7 +18,7 @@ using test::contains;
 using test::read_bytes;
 using test::write_bytes;
 
-std::string q(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+using test::quoted;
 
 struct BadCase {
   std::string file;
@@ -90,31 +90,31 @@ TEST_F(CliBadInput, EachBadInputHasItsExitCodeAndNamesTheFile) {
   };
   for (const auto& c : cases) {
     const auto out = dir_ / ("out_" + c.file);
-    const auto r = test::run_cli("analyze " + q(dir_ / c.file) + " --output " + q(out) + " " + c.extra_args);
+    const auto r = test::run_cli("analyze " + quoted(dir_ / c.file) + " --output " + quoted(out) + " " + c.extra_args);
     EXPECT_EQ(r.exit_code, error_info(c.code).exit_code) << c.file << "\n" << r.output;
     EXPECT_TRUE(contains(r.output, c.file)) << c.file << "\n" << r.output;
     EXPECT_TRUE(contains(r.output, std::string(error_info(c.code).name))) << c.file << "\n" << r.output;
   }
   // the dose report's message says what it is and what to pass instead
-  const auto r = test::run_cli("analyze " + q(dir_ / "dose_report.dcm") + " --output " + q(dir_ / "o"));
+  const auto r = test::run_cli("analyze " + quoted(dir_ / "dose_report.dcm") + " --output " + quoted(dir_ / "o"));
   EXPECT_TRUE(contains(r.output, "Radiation Dose SR")) << r.output;
   EXPECT_TRUE(contains(r.output, "pass the mammogram image files")) << r.output;
-  const auto px = test::run_cli("analyze " + q(dir_ / "raster.png") + " --output " + q(dir_ / "o"));
+  const auto px = test::run_cli("analyze " + quoted(dir_ / "raster.png") + " --output " + quoted(dir_ / "o"));
   EXPECT_TRUE(contains(px.output, "--pixel-size")) << px.output;
 }
 
 TEST_F(CliBadInput, PixelSizeOptionRescuesRasterAndDicomWithoutSpacing) {
   for (const char* f : {"raster.png", "no_spacing.dcm"}) {
     const auto out = dir_ / (std::string("rescued_") + f);
-    const auto r = test::run_cli("analyze " + q(dir_ / f) + " --pixel-size 0.1 --output " + q(out));
+    const auto r = test::run_cli("analyze " + quoted(dir_ / f) + " --pixel-size 0.1 --output " + quoted(out));
     EXPECT_EQ(r.exit_code, 0) << f << "\n" << r.output;
   }
 }
 
 TEST_F(CliBadInput, BatchWithOneBadFileExitsOneAndKeepsTheGoodResult) {
   const auto out = dir_ / "batch_out";
-  const auto r = test::run_cli("analyze " + q(dir_ / "full.dcm") + " " + q(dir_ / "dose_report.dcm") + " --output " +
-                               q(out));
+  const auto r = test::run_cli("analyze " + quoted(dir_ / "full.dcm") + " " + quoted(dir_ / "dose_report.dcm") + " --output " +
+                               quoted(out));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(std::filesystem::exists(out / "full.json")) << r.output;
   EXPECT_FALSE(std::filesystem::exists(out / "dose_report.json"));

@@ -17,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
+using test::quoted;
 
 TEST(InfnPatches, BestCalcificationScoreSeparatesPatchesWithAndWithoutCalcifications) {
   const auto shared = test::shared_dir();

@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
+using test::quoted;
 
 TEST(MiasAll, EveryImageGivesAValidAnalysisJson) {
   const auto shared = test::shared_dir();

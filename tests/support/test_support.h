@@ -28,6 +28,9 @@ struct CommandResult {
 /// Runs the built calcscope CLI with `args` (a shell-quoted string).
 CommandResult run_cli(const std::string& args);
 
+/// A path in single quotes, for the argument string of run_cli / run_shell.
+inline std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+
 /// Runs any shell command (stdout and stderr together).
 CommandResult run_shell(const std::string& command);
 
