@@ -24,7 +24,7 @@ struct TrainArgs {
   double cluster_calc_score = -1;
   double max_density = -1;
   double gap_ratio = -1;
-  int complete_pairs = -1, weighted_centre = -1, digital_models = 0;
+  int complete_pairs = -1, weighted_centre = -1, digital_models = 1;
   int descriptor_trees = -1, descriptor_depth = -1;
   int calc_trees = -1, calc_depth = -1;
   bool descriptors = false;
@@ -68,8 +68,8 @@ void register_train(CLI::App& app, Runner& run) {
                   "cluster rule: 1 = centre weighted by member score log-odds (default), 0 = plain mean")
       ->check(CLI::Range(0, 1));
   sub->add_option("--digital-models", a->digital_models,
-                  "1 = also train models without MIAS for digital images (< 0.15 mm pixels; an experiment, "
-                  "not kept: models/README.md), 0 = one set of models for every pixel size (default)")
+                  "1 = also train the digital models (pixels < 0.15 mm) on every image plus the phantoms rendered again "
+                  "with varied imaging (default), 0 = one set of models for every pixel size (the models up to session 8)")
       ->check(CLI::Range(0, 1));
   sub->add_flag("--descriptors", a->descriptors,
                 "train the learned cluster descriptors (models/descriptor.json) on 70 um phantoms instead");

@@ -85,6 +85,7 @@ struct TrainImage {
   std::vector<float> labels;   // per candidate: 1, 0, or -1 (left out)
   eval::TruthImage truth;
   bool use_for_clusters = true;
+  bool varied_imaging = false;  // phantom rendered with phantom_imaging_variety() (digital family)
 };
 
 std::vector<float> label_candidates(const std::vector<Calcification>& cands, const eval::TruthImage& truth,
@@ -257,6 +258,10 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
 
 }  // namespace
 
+PhantomImaging phantom_imaging_variety(int i) {
+  return {2.5 + 0.1 * ((i * 7) % 11), 0.04 + 0.01 * ((i * 5) % 7), 0.7 + 1.1 / 12 * ((i * 3) % 13)};
+}
+
 int mias_fold(const std::string& stem, int folds) {
   // deterministic shuffle of pair indices: multiplicative hash
   const unsigned k = static_cast<unsigned>(pair_index(stem));
@@ -305,7 +310,10 @@ TrainReport train_models(const TrainOptions& o) {
   }
 
   // ---- phantoms ------------------------------------------------------------------------------
-  if (o.phantoms > 0) {
+  // The same seeds twice with digital_models: generator-default imaging (general family) and
+  // varied imaging (digital family).
+  for (const bool varied : {false, true}) {
+    if (o.phantoms <= 0 || (varied && !o.digital_models)) continue;
     const std::size_t base = images.size();
     images.resize(base + o.phantoms);
     parallel_for(o.phantoms, o.threads, [&](int i) {
@@ -321,9 +329,16 @@ TrainReport train_models(const TrainOptions& o) {
       spec.random_clusters = (i % 5 == 4) ? 0 : 1 + i % 3;
       spec.scattered_benign = 3 + i % 4;
       spec.noise = 0.8 + 0.1 * (i % 5);
+      if (varied) {
+        const PhantomImaging v = phantom_imaging_variety(i);
+        spec.texture_beta = v.texture_beta;
+        spec.blur_mm = v.blur_mm;
+        spec.noise = v.noise;
+      }
       Phantom ph = make_phantom(spec);
       TrainImage ti;
-      ti.stem = "phantom" + std::to_string(spec.seed);
+      ti.stem = "phantom" + std::to_string(spec.seed) + (varied ? "v" : "");
+      ti.varied_imaging = varied;
       ti.source = "phantom";
       ti.fold = static_cast<int>(spec.seed % static_cast<std::uint64_t>(o.folds));
       ti.width = ph.image.width;
@@ -336,7 +351,7 @@ TrainReport train_models(const TrainOptions& o) {
       ti.labels = label_candidates(ti.candidates, ti.truth, ti.pixel_size_mm, "phantom");
       images[base + i] = std::move(ti);
     });
-    log("phantoms: " + std::to_string(o.phantoms) + " images");
+    log(std::string("phantoms: ") + std::to_string(o.phantoms) + " images" + (varied ? ", varied imaging" : ""));
   }
 
   // ---- INFN patches (calcification stage only) -----------------------------------------------
@@ -385,34 +400,30 @@ TrainReport train_models(const TrainOptions& o) {
 
   const int F = o.folds;
   // ---- nested cross-validation, once per model family -------------------------------------------
-  // "general": every image (MIAS, phantoms, INFN) -> calcification.json / cluster.json.
-  // "digital" (only with TrainOptions::digital_models): every image but MIAS ->
-  // calcification-digital.json / cluster-digital.json, then used for pixels < kFilmPixelSizeMm while
-  // the general family scores film. Session 8: better on the phantoms, worse on the real digital INFN
-  // patches (models/README.md), so off by default.
-  const auto all_images = [](const TrainImage&) { return true; };
-  const auto not_mias = [](const TrainImage& im) { return im.source != "mias"; };
-  const FamilyResult general = train_family(images, all_images, o, log, "general");
+  // "general": MIAS, the generator-default phantoms, INFN -> calcification.json / cluster.json.
+  // "digital" (TrainOptions::digital_models): every image, the phantoms in both renderings ->
+  // calcification-digital.json / cluster-digital.json, used for pixels < kFilmPixelSizeMm while the
+  // general family scores film. Session 8 tried a digital family without MIAS (better on phantoms,
+  // worse on the real digital INFN patches, not kept); session 9's keeps MIAS and adds the
+  // phantoms rendered with varied imaging (models/README.md). A phantom and its varied twin share
+  // a seed and so a fold.
+  const auto general_member = [](const TrainImage& im) { return !im.varied_imaging; };
+  const auto digital_member = [](const TrainImage&) { return true; };
+  const FamilyResult general = train_family(images, general_member, o, log, "general");
   FamilyResult digital;
-  if (o.digital_models) digital = train_family(images, not_mias, o, log, "digital");
-  // each image is scored by the family analyze() would use for it
-  std::vector<std::vector<Cluster>> oof_clusters(images.size());
-  std::vector<std::vector<double>> oof_calc_scores(images.size());
-  for (std::size_t i = 0; i < images.size(); ++i) {
-    const bool use_digital = o.digital_models && images[i].source != "mias" &&
-                             images[i].pixel_size_mm < kFilmPixelSizeMm;
-    const FamilyResult& fam = use_digital ? digital : general;
-    oof_clusters[i] = fam.oof_clusters[i];
-    oof_calc_scores[i] = fam.oof_calc_scores[i];
-  }
-
+  if (o.digital_models) digital = train_family(images, digital_member, o, log, "digital");
   // ---- CV figures: MIAS (cluster FROC, image AUC) and phantoms (cluster + calcification FROC) ----
-  auto cases_for = [&](const std::string& source, bool digital_only = false) {
+  // Out-of-fold scores of one family on its members of one source (the varied phantoms only when
+  // asked), optionally digital pixel sizes only.
+  auto cases_for = [&](const std::string& source, const FamilyResult& fam, bool digital_only = false,
+                       bool with_varied = false) {
     std::vector<eval::EvalCase> cases;
     for (std::size_t i = 0; i < images.size(); ++i) {
       const auto& im = images[i];
-      if (im.source != source) continue;
+      if (im.source != source || (im.varied_imaging && !with_varied)) continue;
       if (digital_only && im.pixel_size_mm >= kFilmPixelSizeMm) continue;
+      const auto& oof_clusters = fam.oof_clusters;
+      const auto& oof_calc_scores = fam.oof_calc_scores;
       eval::EvalCase c;
       c.truth = im.truth;
       c.result.stem = im.stem;
@@ -451,22 +462,27 @@ TrainReport train_models(const TrainOptions& o) {
     return j;
   };
   if (mias_images > 0) {
-    const auto rep = eval::evaluate(cases_for("mias"), eval::TruthKind::Mias, eo);
+    const auto rep = eval::evaluate(cases_for("mias", general), eval::TruthKind::Mias, eo);
     cv["mias"] = strip_curves(eval::report_to_json(rep));
     table << "== MIAS development split, " << F << "-fold patient-pair cross-validation (out-of-fold scores) ==\n"
           << eval::format_report(rep) << "\n";
   }
   if (o.phantoms > 0) {
-    const auto rep = eval::evaluate(cases_for("phantom"), eval::TruthKind::Phantom, eo);
+    const auto rep = eval::evaluate(cases_for("phantom", general), eval::TruthKind::Phantom, eo);
     cv["phantom"] = strip_curves(eval::report_to_json(rep));
-    table << "== training phantoms (70/100/200 um), " << F << "-fold cross-validation"
-          << (o.digital_models ? " (70/100 um scored by the digital models, 200 um by the general ones)" : "")
+    table << "== training phantoms (70/100/200 um, generator-default imaging, general models), " << F
+          << "-fold cross-validation" << (o.digital_models ? " (the film operating points are not read here)" : "")
           << " ==\n"
           << eval::format_report(rep) << "\n";
-    const auto rep_digital = eval::evaluate(cases_for("phantom", true), eval::TruthKind::Phantom, eo);
+    // The digital operating points are read on the phantoms the digital models score: with the
+    // digital family, the varied-imaging ones.
+    const auto rep_digital = eval::evaluate(
+        cases_for("phantom", o.digital_models ? digital : general, true, o.digital_models), eval::TruthKind::Phantom, eo);
     cv["phantom_digital"] = strip_curves(eval::report_to_json(rep_digital));
-    table << "== training phantoms at 70/100 um only" << (o.digital_models ? " (the digital operating points are read here)" : "")
-          << ", " << F << "-fold cross-validation ==\n"
+    table << "== training phantoms at 70/100 um only"
+          << (o.digital_models ? ", both renderings (generator defaults and varied imaging), digital models"
+                               : ", general models")
+          << " (the digital operating points are read here), " << F << "-fold cross-validation ==\n"
           << eval::format_report(rep_digital) << "\n";
   }
   report.table = table.str();
@@ -489,11 +505,11 @@ TrainReport train_models(const TrainOptions& o) {
        o.digital_models
            ? nlohmann::json{{"general",
                              {{"files", {"calcification.json", "cluster.json"}},
-                              {"trained_on", "every training image (MIAS, phantoms, INFN when given)"},
+                              {"trained_on", "MIAS, the training phantoms with generator-default imaging, INFN when given"},
                               {"used_for", "pixels >= " + std::to_string(kFilmPixelSizeMm) + " mm (digitised film)"}}},
                             {"digital",
                              {{"files", {"calcification-digital.json", "cluster-digital.json"}},
-                              {"trained_on", "every training image but MIAS"},
+                              {"trained_on", "every training image, the phantoms both with generator-default and with varied imaging"},
                               {"used_for", "pixels < " + std::to_string(kFilmPixelSizeMm) + " mm (digital)"}}}}
            : nlohmann::json{{"general",
                              {{"files", {"calcification.json", "cluster.json"}},
@@ -503,6 +519,10 @@ TrainReport train_models(const TrainOptions& o) {
        {{"mias_images", mias_images},
         {"phantoms", o.phantoms},
         {"phantom_seeds", {o.phantom_seed, o.phantom_seed + std::max(0, o.phantoms - 1)}},
+        {"phantom_imaging",
+         o.digital_models ? "general family: generator defaults (texture beta 3, blur 0.06 mm), noise 0.8-1.2; "
+                            "digital family: these and the same seeds again with texture beta 2.5-3.5, blur 0.04-0.10 mm, noise 0.7-1.8"
+                          : "generator defaults (texture beta 3, blur 0.06 mm), noise 0.8-1.2"},
         {"infn_patches", infn_patches},
         {"infn_pixel_size_mm_assumed", o.infn_pixel_size_mm},
         {"candidates", {{"positive", n_pos}, {"negative", n_neg}, {"left_out", n_left}}}}},

@@ -83,11 +83,12 @@ TEST(PhantomEvaluation, TrainingRefusesOverlappingSeeds) {
 }
 
 TEST(PhantomEvaluation, TrainingCrossValidatesOnTheTrainingSeeds) {
-  // a small run: 16 phantoms, 2 folds by seed, no held-out report
+  // a small run: 24 phantoms, 2 folds by seed, no held-out report (16 left the distribution model at
+  // chance level, 10 of 25 right against 10 for the commonest word, after the session-9 digital models)
   test::TempDir dir("calcscope-descriptor-train");
   DescriptorTrainOptions o;
   o.first_seed = 1;
-  o.last_seed = 16;
+  o.last_seed = 24;
   o.eval_first_seed = 0;
   o.eval_last_seed = -1;
   o.out_dir = dir.path();
@@ -108,6 +109,7 @@ TEST(PhantomEvaluation, TrainingCrossValidatesOnTheTrainingSeeds) {
   EXPECT_GT(r.cv_morphology_correct, commonest("morphology_samples")) << r.text;
   EXPECT_GT(r.cv_distribution_correct, commonest("distribution_samples")) << r.text;
   EXPECT_NE(r.text.find("2-fold cross-validation on the training seeds"), std::string::npos) << r.text;
+  std::cout << r.text;
   EXPECT_TRUE(std::filesystem::exists(dir / "descriptor.json"));
 }
 

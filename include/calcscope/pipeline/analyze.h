@@ -13,17 +13,19 @@
 namespace calcscope {
 
 /// Recommended operating points (docs/algorithms.md), read off the training cross-validation
-/// (models/cv-table.txt, table of all training phantoms): calcifications at ~1 false positive per cm^2;
-/// digital clusters at ~0.25 false clusters per training phantom (110 x 140 mm, about a third of a
-/// full-field image's breast area; 0.5 per image gave 2.4 false clusters on full-size normal 70 um
-/// phantoms, docs/algorithms.md section 5). Use --min-score 0 for FROC curves.
-inline constexpr double kDefaultCalcificationMinScore = 0.71;
-inline constexpr double kDefaultClusterMinScore = 0.77;
+/// (models/cv-table.txt). Digital images (pixels < kFilmPixelSizeMm, scored by the digital models):
+/// the table of the 70/100 um training phantoms in both renderings; calcifications at ~1 false
+/// positive per cm^2, clusters at ~0.25 false clusters per training phantom (110 x 140 mm, about a
+/// third of a full-field image's breast area; 0.5 per image gave 2.4 false clusters on full-size
+/// normal 70 um phantoms, docs/algorithms.md section 5). Use --min-score 0 for FROC curves.
+inline constexpr double kDefaultCalcificationMinScore = 0.61;
+inline constexpr double kDefaultClusterMinScore = 0.73;
 /// Film: the cluster cut at ~0.5 false clusters per image in the MIAS patient-pair cross-validation;
 /// the digital cut is far too strict there.
 inline constexpr double kDefaultClusterMinScoreFilm = 0.10;
-/// Film calcifications: MIAS has no per-calcification truth, so the phantom cut above is used.
-inline constexpr double kDefaultCalcificationMinScoreFilm = kDefaultCalcificationMinScore;
+/// Film calcifications: MIAS has no per-calcification truth, so the cut at ~1 false positive per cm^2
+/// of the general models on the training phantoms (generator-default imaging, all pixel sizes) is used.
+inline constexpr double kDefaultCalcificationMinScoreFilm = 0.71;
 
 /// The recommended cluster cut for an image of this pixel size.
 inline double default_cluster_min_score(double pixel_size_mm) {
