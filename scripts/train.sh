@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the learned models (models/*.json) and their cross-validation table from ../shared/data.
-# Nested 5-fold cross-validation, MIAS patient pairs kept together (~3-6 minutes on 2 cores), then the
+# Nested 5-fold cross-validation, MIAS patient pairs kept together, for the general (film) and the digital
+# models (~2-6 minutes on 2 cores), then the
 # learned descriptors on 70 um phantoms (~15-25 minutes on 2 cores: 701 phantoms generated and analysed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
