@@ -359,12 +359,13 @@ TEST(Scoring, DefaultModelsScoreInUnitInterval) {
 }
 
 TEST(Scoring, DigitalAndFilmImagesUseTheirModelFamily) {
-  // film (>= kFilmPixelSizeMm) always gets the general family; digital gets the digital family when
-  // models/*-digital.json were embedded (a different scorer), the general one otherwise
+  // film (>= kFilmPixelSizeMm) always gets the general family; digital images get the digital family
+  // (models/*-digital.json, committed and embedded since session 9)
   const std::string general = models_description(default_models());
   EXPECT_EQ(models_description(default_models(0.2)), general);
   EXPECT_EQ(models_description(default_models(kFilmPixelSizeMm)), general);
   const std::string digital = models_description(default_models(0.07));
   EXPECT_EQ(models_description(default_models(0.1)), digital);
-  if (digital != general) EXPECT_NE(digital.find("digital"), std::string::npos) << digital;
+  EXPECT_NE(digital, general) << "models/calcification-digital.json / cluster-digital.json were not embedded";
+  EXPECT_NE(digital.find("digital"), std::string::npos) << digital;
 }
