@@ -417,13 +417,13 @@ TrainReport train_models(const TrainOptions& o) {
   // asked), optionally digital pixel sizes only.
   auto cases_for = [&](const std::string& source, const FamilyResult& fam, bool digital_only = false,
                        bool with_varied = false) {
+    const auto& oof_clusters = fam.oof_clusters;
+    const auto& oof_calc_scores = fam.oof_calc_scores;
     std::vector<eval::EvalCase> cases;
     for (std::size_t i = 0; i < images.size(); ++i) {
       const auto& im = images[i];
       if (im.source != source || (im.varied_imaging && !with_varied)) continue;
       if (digital_only && im.pixel_size_mm >= kFilmPixelSizeMm) continue;
-      const auto& oof_clusters = fam.oof_clusters;
-      const auto& oof_calc_scores = fam.oof_calc_scores;
       eval::EvalCase c;
       c.truth = im.truth;
       c.result.stem = im.stem;
@@ -471,11 +471,11 @@ TrainReport train_models(const TrainOptions& o) {
     const auto rep = eval::evaluate(cases_for("phantom", general), eval::TruthKind::Phantom, eo);
     cv["phantom"] = strip_curves(eval::report_to_json(rep));
     table << "== training phantoms (70/100/200 um, generator-default imaging, general models), " << F
-          << "-fold cross-validation" << (o.digital_models ? " (the film operating points are not read here)" : "")
+          << "-fold cross-validation" << (o.digital_models ? " (the film calcification cut is read here)" : "")
           << " ==\n"
           << eval::format_report(rep) << "\n";
-    // The digital operating points are read on the phantoms the digital models score: with the
-    // digital family, the varied-imaging ones.
+    // The digital operating points are read on the images the digital models score: the 70/100 um
+    // phantoms, with the digital family in both renderings.
     const auto rep_digital = eval::evaluate(
         cases_for("phantom", o.digital_models ? digital : general, true, o.digital_models), eval::TruthKind::Phantom, eo);
     cv["phantom_digital"] = strip_curves(eval::report_to_json(rep_digital));
