@@ -24,7 +24,8 @@ struct TrainArgs {
   double cluster_calc_score = -1;
   double max_density = -1;
   double gap_ratio = -1;
-  int complete_pairs = -1, weighted_centre = -1, digital_models = 1;
+  double compact_discs_below = -1;
+  int complete_pairs = -1, long_group_discs = -1, weighted_centre = -1, digital_models = 1;
   int descriptor_trees = -1, descriptor_depth = -1;
   int calc_trees = -1, calc_depth = -1;
   bool descriptors = false;
@@ -63,6 +64,13 @@ void register_train(CLI::App& app, Runner& run) {
       ->check(CLI::Range(0.0, 100.0));
   sub->add_option("--complete-pairs", a->complete_pairs,
                   "cluster rule: 1 = pairs take in neighbours the density cap left out, 0 = off (default)")
+      ->check(CLI::Range(0, 1));
+  sub->add_option("--compact-discs-below", a->compact_discs_below,
+                  "cluster rule: 1 cm^2 circles are taken out of compact-link groups too long for one, on images "
+                  "with pixels smaller than MM (0 = off)")
+      ->check(CLI::Range(0.0, 10.0));
+  sub->add_option("--long-group-discs", a->long_group_discs,
+                  "cluster rule: 1 = long 5 mm-link groups are taken apart into 1 cm^2 circles too (with --compact-discs-below)")
       ->check(CLI::Range(0, 1));
   sub->add_option("--weighted-centre", a->weighted_centre,
                   "cluster rule: 1 = centre weighted by member score log-odds (default), 0 = plain mean")
@@ -115,6 +123,8 @@ void register_train(CLI::App& app, Runner& run) {
       if (a->max_density >= 0) o.analyze.cluster.max_density_per_cm2 = a->max_density;
       if (a->gap_ratio >= 0) o.analyze.cluster.gap_ratio = a->gap_ratio;
       if (a->complete_pairs >= 0) o.analyze.cluster.complete_pairs = a->complete_pairs == 1;
+      if (a->compact_discs_below >= 0) o.analyze.cluster.compact_discs_below_pixel_mm = a->compact_discs_below;
+      if (a->long_group_discs >= 0) o.analyze.cluster.long_group_discs = a->long_group_discs == 1;
       if (a->weighted_centre >= 0) o.analyze.cluster.weighted_centre = a->weighted_centre == 1;
       if (a->cluster_calc_score >= 0) o.analyze.cluster.min_calcification_score = a->cluster_calc_score;
       const TrainReport r = train_models(o);

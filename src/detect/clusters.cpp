@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <numeric>
 
@@ -188,6 +189,37 @@ double member_weight(double score, const ClusterParams& p) {
   return std::clamp(std::log(s / (1 - s)), 0.1, 7.0);
 }
 
+/// Greedy 1 cm^2 circles out of group g (ClusterParams::compact_discs): the circle of radius
+/// radius_mm centred on a member with the largest sum of member weights (log-odds of the score,
+/// at least 0.1 each), taken while it holds at least min_count members.
+std::vector<int> extract_discs(const std::vector<Calcification>& calcs, std::vector<int> g, double radius_mm,
+                               int min_count, std::vector<std::vector<int>>& out) {
+  auto weight = [&](int i) {
+    const double s = std::clamp(calcs[i].score, 1e-6, 1 - 1e-6);
+    return std::clamp(std::log(s / (1 - s)), 0.1, 7.0);
+  };
+  while (static_cast<int>(g.size()) >= min_count) {
+    double best = -1;
+    std::vector<int> best_members;
+    for (int c : g) {
+      std::vector<int> in;
+      double w = 0;
+      for (int j : g)
+        if (std::hypot(calcs[j].x_mm - calcs[c].x_mm, calcs[j].y_mm - calcs[c].y_mm) <= radius_mm) {
+          in.push_back(j);
+          w += weight(j);
+        }
+      if (static_cast<int>(in.size()) >= min_count && w > best) best = w, best_members = std::move(in);
+    }
+    if (best_members.empty()) break;
+    std::vector<int> rest;
+    std::set_difference(g.begin(), g.end(), best_members.begin(), best_members.end(), std::back_inserter(rest));
+    out.push_back(std::move(best_members));
+    g = std::move(rest);
+  }
+  return g;  // members in no circle
+}
+
 }  // namespace
 
 std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, double pixel_size_mm,
@@ -228,14 +260,25 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
   if (p.compact_link_mm > 0) {
     std::vector<int> leftover;
     std::vector<std::vector<int>> kept;
+    const bool discs = pixel_size_mm < p.compact_discs_below_pixel_mm;
     for (auto& g : groups) {
-      if (static_cast<int>(g.size()) >= p.min_count) kept.push_back(std::move(g));
-      else leftover.insert(leftover.end(), g.begin(), g.end());
+      if (static_cast<int>(g.size()) < p.min_count) {
+        leftover.insert(leftover.end(), g.begin(), g.end());
+      } else if (discs && p.long_group_discs && group_extent_mm(calcs, g) > p.compact_max_extent_mm) {
+        std::sort(g.begin(), g.end());
+        const auto rest = extract_discs(calcs, std::move(g), p.compact_max_extent_mm / 2, p.min_count, kept);
+        leftover.insert(leftover.end(), rest.begin(), rest.end());
+      } else {
+        kept.push_back(std::move(g));
+      }
     }
     std::sort(leftover.begin(), leftover.end());
     for (auto& g : single_linkage(calcs, leftover, p.compact_link_mm)) {
-      if (static_cast<int>(g.size()) >= p.min_count && group_extent_mm(calcs, g) <= p.compact_max_extent_mm)
+      if (static_cast<int>(g.size()) < p.min_count) continue;
+      if (group_extent_mm(calcs, g) <= p.compact_max_extent_mm)
         kept.push_back(std::move(g));
+      else if (discs)
+        extract_discs(calcs, std::move(g), p.compact_max_extent_mm / 2, p.min_count, kept);
     }
     groups = std::move(kept);
   }

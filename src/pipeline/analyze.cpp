@@ -67,6 +67,8 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                              {"max_density_per_cm2", kp.max_density_per_cm2},
                              {"compact_link_mm", kp.compact_link_mm},
                              {"compact_max_extent_mm", kp.compact_max_extent_mm},
+                             {"compact_discs_below_pixel_mm", kp.compact_discs_below_pixel_mm},
+                             {"long_group_discs", kp.long_group_discs},
                              {"gap_ratio", kp.gap_ratio},
                              {"gap_min_mm", kp.gap_min_mm},
                              {"complete_pairs", kp.complete_pairs},

@@ -409,7 +409,12 @@ TrainReport train_models(const TrainOptions& o) {
   // a seed and so a fold.
   const auto general_member = [](const TrainImage& im) { return !im.varied_imaging; };
   const auto digital_member = [](const TrainImage&) { return true; };
-  const FamilyResult general = train_family(images, general_member, o, log, "general");
+  // With a digital family the general one scores film only, where the 1 cm^2 circles of
+  // ClusterParams::compact_discs_below_pixel_mm are never taken: its training groups every image
+  // the film way, so the film models do not depend on a digital-only rule.
+  TrainOptions general_options = o;
+  if (o.digital_models) general_options.analyze.cluster.compact_discs_below_pixel_mm = 0;
+  const FamilyResult general = train_family(images, general_member, general_options, log, "general");
   FamilyResult digital;
   if (o.digital_models) digital = train_family(images, digital_member, o, log, "digital");
   // ---- CV figures: MIAS (cluster FROC, image AUC) and phantoms (cluster + calcification FROC) ----

@@ -202,6 +202,7 @@ TEST(Clusters, SingleLinkageWithMinimumCount) {
                                    calc(5, 60, 60), calc(6, 63, 60), calc(7, 100, 100), calc(8, 26, 10)};
   cs[7].score = 0.1;
   ClusterParams p;  // 5 mm, >= 3
+  p.compact_discs_below_pixel_mm = 0;  // the 12 mm chain stays whole (1 cm^2 circles: own test)
   const auto k = find_clusters(cs, 0.1, p);
   ASSERT_EQ(k.size(), 1u);
   EXPECT_EQ(k[0].count, 4);
@@ -237,6 +238,7 @@ TEST(Clusters, ThreeWithinOneSquareCentimetreRule) {
   // 1 cm^2 circle (extent 8.2 mm)
   std::vector<Calcification> cs = {calc(1, 10, 10), calc(2, 12, 10), calc(3, 18, 10), calc(4, 18, 12)};
   ClusterParams p;
+  p.compact_discs_below_pixel_mm = 0;  // the rule as it stands alone (circles: own test)
   p.compact_link_mm = 0;
   EXPECT_TRUE(find_clusters(cs, 0.1, p).empty());
   p.compact_link_mm = 7;
@@ -263,6 +265,7 @@ TEST(Clusters, SplitAtAClearGap) {
   for (double x : {54.0, 55.0, 56.0, 57.0, 58.0}) cs.push_back(calc(++id, x, 10));
   ClusterParams p;
   p.max_extent_mm = 100;  // keep the long-chain split (extent 18 mm > 15) out of this test
+  p.compact_discs_below_pixel_mm = 0;  // and the 1 cm^2 circles
   p.gap_ratio = 0;
   auto k = find_clusters(cs, 0.1, p);
   ASSERT_EQ(k.size(), 1u);  // one chain of 11, centred at 47.9 mm: 8 mm from the right group
@@ -302,6 +305,53 @@ TEST(Clusters, CentreIsWeightedByMemberCertainty) {
   EXPECT_NEAR(k[0].x, k[0].x_mm / 0.1, 1e-9);
   // the radius still reaches the farthest member's edge from that centre
   EXPECT_NEAR(k[0].radius_mm, 16.0 - k[0].x_mm + 0.15, 1e-6);
+}
+
+TEST(Clusters, CompactRuleTakesOneCm2CirclesOutOfLongGroups) {
+  // five calcifications in a row 5.5 mm apart: no 5 mm link, one 7 mm group of extent 22 mm, too
+  // long for a 1 cm^2 circle. The first three are certain (0.95), the last two doubtful (0.6).
+  std::vector<Calcification> cs;
+  for (double x : {10.0, 15.5, 21.0, 26.5, 32.0}) cs.push_back(calc(static_cast<int>(cs.size()) + 1, x, 10));
+  for (int i : {3, 4}) cs[i].score = 0.6;
+  ClusterParams p;
+  p.compact_discs_below_pixel_mm = 0;
+  EXPECT_TRUE(find_clusters(cs, 0.07, p).empty());  // the whole group is dropped
+  p.compact_discs_below_pixel_mm = 0.15;
+  auto k = find_clusters(cs, 0.07, p);
+  // the circle (radius 5.65 mm) on the second member holds the three certain ones; the two left
+  // are too few for another
+  ASSERT_EQ(k.size(), 1u);
+  EXPECT_EQ(k[0].calcification_ids, (std::vector<int>{1, 2, 3}));
+  EXPECT_LE(k[0].extent_mm, p.compact_max_extent_mm);
+  // film (pixels >= 0.15 mm) keeps the rule without circles
+  EXPECT_TRUE(find_clusters(cs, 0.2, p).empty());
+}
+
+TEST(Clusters, LongGroupIsTakenApartIntoOneCm2Circles) {
+  // a chain of 10 members 1.5 mm apart (extent 13.5 mm: under the 15 mm re-link, no gap): four
+  // certain ones (0.99) at one end, six doubtful ones (0.8) after them, like a true cluster joined
+  // by a clump of false candidates whose centre lies elsewhere
+  std::vector<Calcification> cs;
+  for (int i = 0; i < 10; ++i) {
+    cs.push_back(calc(i + 1, 10 + 1.5 * i, 10));
+    cs.back().score = i < 4 ? 0.99 : 0.8;
+  }
+  ClusterParams p;
+  p.compact_discs_below_pixel_mm = 0.15;
+  p.long_group_discs = false;
+  auto k = find_clusters(cs, 0.07, p);
+  ASSERT_EQ(k.size(), 1u);
+  EXPECT_EQ(k[0].count, 10);
+  p.long_group_discs = true;
+  k = find_clusters(cs, 0.07, p);
+  // the best circle is centred on the 4th member (10 + 4.5 mm): the four certain members and the
+  // three doubtful ones within 5.65 mm; the last three (extent 3 mm) form a cluster by the 7 mm rule
+  ASSERT_EQ(k.size(), 2u);
+  EXPECT_EQ(k[0].calcification_ids, (std::vector<int>{1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(k[1].calcification_ids, (std::vector<int>{8, 9, 10}));
+  for (const auto& c : k) EXPECT_LE(c.extent_mm, p.compact_max_extent_mm);
+  EXPECT_LT(std::abs(k[0].x_mm - 12.25), std::abs(k[0].x_mm - 16.75));  // nearer the certain four
+  EXPECT_EQ(find_clusters(cs, 0.2, p).size(), 1u);  // film: unchanged
 }
 
 TEST(Clusters, DensityCapPairIsCompletedByCappedNeighbours) {

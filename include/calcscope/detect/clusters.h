@@ -31,6 +31,16 @@ struct ClusterParams {
   /// 0 switches the rule off.
   double compact_link_mm = 7.0;
   double compact_max_extent_mm = 11.3;
+  /// The second rule taken literally: a compact_link_mm group too long for a 1 cm^2 circle is not
+  /// dropped; the 1 cm^2 circles (radius compact_max_extent_mm / 2, centred on a member) holding the
+  /// most certain members (sum of score log-odds, as the centre weights) are taken out of it one by
+  /// one while they hold at least min_count members. A cluster that the 5 mm link chained to false
+  /// candidates into a group longer than max_extent_mm, and the shorter re-link then broke into
+  /// pairs, is found again. Applied to images with pixels smaller than this (mm); 0 = never.
+  double compact_discs_below_pixel_mm = 0.0;
+  /// With compact discs: 5 mm-link groups longer than compact_max_extent_mm are taken apart into
+  /// 1 cm^2 circles the same way (what no circle takes goes to the second rule).
+  bool long_group_discs = false;
   /// A group is split at its longest minimum-spanning-tree link when that link is longer than
   /// gap_min_mm and gap_ratio x the median link and each side keeps min_count members (two groups
   /// joined by a bridge of stray candidates). 0 switches the split off.
