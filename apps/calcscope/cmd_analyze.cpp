@@ -24,6 +24,7 @@ struct AnalyzeArgs {
   bool recursive = false;
   bool quiet = false;
   bool whole_image = false;
+  std::string polarity = "auto";
   bool exam = false;
 };
 }  // namespace
@@ -55,6 +56,10 @@ void register_analyze(CLI::App& app, Runner& run) {
                 "exam mode: images of one study (Study Instance UID, or one directory for raster files) are "
                 "assessed together (CC-MLO correlation, per-breast and exam category); writes DIR/<study>.exam.json "
                 "and, with --report, DIR/<study>.report.html, .patient.html/.txt, .sr.dcm");
+  sub->add_option("--polarity", a->polarity,
+                  "grey-level polarity: auto (DICOM by its tags; a PNG/PGM/TIFF whose background is brighter than the "
+                  "tissue is inverted, with a warning), normal (as stored), inverted")
+      ->check(CLI::IsMember({"auto", "normal", "inverted"}));
   sub->add_flag("--whole-image", a->whole_image,
                 "treat the whole image as breast tissue (patches and crops: no breast segmentation)");
   sub->callback([a, &run] {
@@ -66,6 +71,9 @@ void register_analyze(CLI::App& app, Runner& run) {
       o.jobs = a->jobs;
       o.recursive = a->recursive;
       o.analyze.breast.whole_image = a->whole_image;
+      o.polarity = a->polarity == "normal" ? Polarity::Normal
+                   : a->polarity == "inverted" ? Polarity::Inverted
+                                               : Polarity::Auto;
       o.reports = parse_report_request(a->reports);
       o.analyze.min_calcification_score = a->min_calcification_score >= 0 ? a->min_calcification_score : a->min_score;
       o.analyze.min_cluster_score = a->min_cluster_score >= 0 ? a->min_cluster_score : a->min_score;

@@ -329,4 +329,55 @@ BreastRegion segment_breast(const Image& image, const BreastParams& params) {
   return region;
 }
 
+PolarityEvidence polarity_evidence(const Image& image) {
+  PolarityEvidence e;
+  if (image.empty() || image.pixel_size_mm <= 0) return e;
+  // ~1 mm blocks (at least 64 blocks on the shorter side is not needed: a mammogram is > 50 mm)
+  const int block = std::max(1, static_cast<int>(std::lround(1.0 / image.pixel_size_mm)));
+  const int w = image.width / block, h = image.height / block;
+  if (w < 8 || h < 8) return e;
+  std::vector<float> v(static_cast<std::size_t>(w) * h);
+  for (int by = 0; by < h; ++by)
+    for (int bx = 0; bx < w; ++bx) {
+      double sum = 0;
+      for (int y = by * block; y < (by + 1) * block; ++y)
+        for (int x = bx * block; x < (bx + 1) * block; ++x) sum += image.at(x, y);
+      v[static_cast<std::size_t>(by) * w + bx] = static_cast<float>(sum / (block * block));
+    }
+  const auto [mn_it, mx_it] = std::minmax_element(v.begin(), v.end());
+  const float mn = *mn_it, mx = *mx_it;
+  if (mx - mn <= 1e-6f) return e;
+  cv::Mat u8(h, w, CV_8U);
+  for (int i = 0; i < w * h; ++i) u8.data[i] = static_cast<std::uint8_t>(std::lround(255.0 * (v[i] - mn) / (mx - mn)));
+  cv::Mat bin;
+  const double t = cv::threshold(u8, bin, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+  std::vector<float> dark, bright;
+  for (int i = 0; i < w * h; ++i) (u8.data[i] > t ? bright : dark).push_back(v[i]);
+  if (dark.empty() || bright.empty()) return e;
+  auto median = [](std::vector<float> x) {
+    std::nth_element(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(x.size() / 2), x.end());
+    return static_cast<double>(x[x.size() / 2]);
+  };
+  auto mad = [&](const std::vector<float>& x, double m) {
+    std::vector<float> d(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) d[i] = static_cast<float>(std::abs(x[i] - m));
+    return 1.4826 * median(std::move(d));
+  };
+  const double md = median(dark), mb = median(bright), gap = std::max(1e-9, mb - md);
+  e.dark_spread = mad(dark, md) / gap;
+  e.bright_spread = mad(bright, mb) / gap;
+  const int band = std::max(1, std::min({3, w / 8, h / 8}));
+  int n = 0, nb = 0;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      if (x >= band && x < w - band && y >= band && y < h - band) continue;
+      ++n;
+      nb += u8.at<std::uint8_t>(y, x) > t;
+    }
+  e.bright_border_fraction = static_cast<double>(nb) / n;
+  e.dark_border_fraction = 1.0 - e.bright_border_fraction;
+  e.inverted = e.bright_border_fraction >= 0.6 && e.bright_spread < 0.5 * e.dark_spread;
+  return e;
+}
+
 }  // namespace calcscope

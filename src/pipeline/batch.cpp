@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <set>
@@ -73,6 +74,29 @@ std::vector<std::string> unique_stems(const std::vector<fs::path>& files) {
   return out;
 }
 
+void apply_polarity(Image& image, Polarity polarity, bool whole_image) {
+  auto invert = [&] {
+    for (float& v : image.pixels) v = 1.f - v;
+  };
+  if (polarity == Polarity::Normal) return;
+  if (polarity == Polarity::Inverted) {
+    invert();
+    image.info.warnings.push_back("grey levels inverted (--polarity inverted)");
+    return;
+  }
+  if (image.info.format == "dicom" || whole_image) return;
+  const PolarityEvidence e = polarity_evidence(image);
+  if (!e.inverted) return;
+  invert();
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "the file looks inverted (background brighter than the tissue: %.0f %% of the image border is in the "
+                "bright, flat class): grey levels inverted so that dense tissue is bright; pass --polarity normal to "
+                "analyse it as stored",
+                100.0 * e.bright_border_fraction);
+  image.info.warnings.push_back(buf);
+}
+
 FileOutcome write_outputs(const Image& image, const AnalysisResult& result, const fs::path& input,
                           const std::string& stem, const BatchOptions& options) {
   FileOutcome out;
@@ -110,7 +134,8 @@ FileOutcome write_outputs(const Image& image, const AnalysisResult& result, cons
 
 FileOutcome analyze_file(const fs::path& input, const std::string& stem, const BatchOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
-  const Image image = read_image(input, options.read);
+  Image image = read_image(input, options.read);
+  apply_polarity(image, options.polarity, options.analyze.breast.whole_image);
   const AnalysisResult result = analyze(image, options.analyze);
   FileOutcome out = write_outputs(image, result, input, stem, options);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -50,6 +50,7 @@ std::vector<ExamOutcome> run_exams(const std::vector<fs::path>& inputs, const Ba
       const auto f0 = std::chrono::steady_clock::now();
       try {
         Image image = read_image(files[i], options.read);
+        apply_polarity(image, options.polarity, options.analyze.breast.whole_image);
         if (!image.info.study_instance_uid.empty()) a.study = image.info.study_instance_uid;
         AnalysisResult r = analyze(image, options.analyze);
         a.outcome = write_outputs(image, r, files[i], stems[i], options);

@@ -161,6 +161,28 @@ TEST(Breast, OuterImageMarginIsNotSearched) {
   EXPECT_TRUE(at(segment_breast(im, whole).mask, 0.0, 0.0));
 }
 
+TEST(Breast, PolarityEvidenceTellsAnInvertedImage) {
+  const Image im = synthetic_breast(0.2, true, {});
+  Image inv = im;
+  for (float& v : inv.pixels) v = 1.f - v;
+  const PolarityEvidence a = polarity_evidence(im), b = polarity_evidence(inv);
+  EXPECT_FALSE(a.inverted);
+  EXPECT_TRUE(b.inverted);
+  // the flat background covers most of the border; the tissue class is the spread one
+  EXPECT_GT(a.dark_border_fraction, 0.6);
+  EXPECT_GT(a.bright_spread, 2 * a.dark_spread);
+  EXPECT_NEAR(b.bright_border_fraction, a.dark_border_fraction, 1e-9);
+  // a crop of tissue only (no background) is never called inverted, either way round
+  Image crop(150, 250, 0.2);
+  for (int y = 0; y < crop.height; ++y)
+    for (int x = 0; x < crop.width; ++x) crop.at(x, y) = im.at(x, y + 95);
+  EXPECT_FALSE(polarity_evidence(crop).inverted);
+  for (float& v : crop.pixels) v = 1.f - v;
+  EXPECT_FALSE(polarity_evidence(crop).inverted);
+  // too small to judge (patches): no evidence
+  EXPECT_FALSE(polarity_evidence(Image(5, 5, 0.2, 0.5f)).inverted);
+}
+
 TEST(Breast, EmptyImageIsNotAMammogram) {
   Image im(200, 200, 0.2, 0.0f);
   try {

@@ -30,6 +30,19 @@ struct BreastRegion {
   double area_mm2 = 0.0;           ///< area of `mask`
 };
 
+/// Evidence that an image is stored with inverted polarity (dense tissue dark, air background
+/// bright), measured on ~1 mm blocks: the image splits (Otsu) into a darker and a brighter class;
+/// in a mammogram the background is the class that covers most of the image border and is flat.
+struct PolarityEvidence {
+  double dark_border_fraction = 0;    ///< of the border band (outer 3 mm), fraction in the darker class
+  double bright_border_fraction = 0;  ///< ... in the brighter class
+  double dark_spread = 0;             ///< robust spread (1.4826 MAD) of the darker class, relative to the class gap
+  double bright_spread = 0;           ///< ... of the brighter class
+  bool inverted = false;              ///< the brighter class is the background: bright_border_fraction >= 0.6
+                                      ///< and bright_spread < 0.5 x dark_spread
+};
+PolarityEvidence polarity_evidence(const Image& image);
+
 /// Throws Error(NotAMammogram) when no breast-shaped foreground is found.
 BreastRegion segment_breast(const Image& image, const BreastParams& params = {});
 

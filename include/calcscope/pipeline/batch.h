@@ -13,6 +13,15 @@
 
 namespace calcscope {
 
+/// How stored grey levels map to density. Auto: DICOM follows its PhotometricInterpretation; a raster
+/// file (PNG/PGM/TIFF, which has no such tag) is inverted, with a warning, when its background is
+/// brighter than the tissue (polarity_evidence(); never with --whole-image, where there is no
+/// background). Normal / Inverted force it for every input.
+enum class Polarity { Auto, Normal, Inverted };
+
+/// Applies the polarity rule above to a freshly read image (inverts in place, adds a warning).
+void apply_polarity(Image& image, Polarity polarity, bool whole_image);
+
 struct BatchOptions {
   ReadOptions read;
   AnalyzeOptions analyze;
@@ -21,6 +30,7 @@ struct BatchOptions {
   ReportRequest reports;      ///< html, patient, sr
   int jobs = 0;               ///< worker threads; 0 = all cores
   bool recursive = false;     ///< descend into sub-directories
+  Polarity polarity = Polarity::Auto;
 };
 
 struct FileOutcome {
