@@ -1,0 +1,43 @@
+// The default cuts in include/calcscope/pipeline/analyze.h are read by hand from the training
+// cross-validation (docs/algorithms.md §5) whenever the models are retrained. This test re-reads them
+// from the committed model card by the same rule, so a retrain without updating the cuts fails here.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "calcscope/pipeline/analyze.h"
+
+namespace calcscope {
+namespace {
+
+/// Threshold of the operating point at fp_rate_limit in one FROC of the model card.
+double threshold_at(const nlohmann::json& froc, double fp_rate_limit) {
+  for (const auto& op : froc.at("operating_points"))
+    if (std::abs(op.at("fp_rate_limit").get<double>() - fp_rate_limit) < 1e-9) return op.at("threshold").get<double>();
+  ADD_FAILURE() << "no operating point at " << fp_rate_limit;
+  return -1;
+}
+
+TEST(OperatingPoint, CutsAreReadFromTheCommittedModelCard) {
+  const auto card_path = std::filesystem::path(CALCSCOPE_SOURCE_DIR) / "models" / "model-card.json";
+  std::ifstream in(card_path);
+  ASSERT_TRUE(in) << card_path;
+  const auto card = nlohmann::json::parse(in);
+  const auto& r = card.at("cross_validation").at("results");
+  // the rule, rounded to two decimals
+  // digital: the 70/100 um phantom table of the digital models; clusters at 0.25 false clusters per
+  // training phantom, calcifications at 1 false positive per cm^2
+  EXPECT_NEAR(kDefaultClusterMinScore, threshold_at(r.at("phantom_digital").at("cluster_froc"), 0.25), 0.005);
+  EXPECT_NEAR(kDefaultCalcificationMinScore, threshold_at(r.at("phantom_digital").at("calcification_froc"), 1.0),
+              0.005);
+  // film: calcifications at 1 per cm^2 on the general models' phantom table; clusters at 0.5 false
+  // clusters per image on the MIAS patient-pair cross-validation
+  EXPECT_NEAR(kDefaultCalcificationMinScoreFilm, threshold_at(r.at("phantom").at("calcification_froc"), 1.0), 0.005);
+  EXPECT_NEAR(kDefaultClusterMinScoreFilm, threshold_at(r.at("mias").at("cluster_froc"), 0.5), 0.005);
+}
+
+}  // namespace
+}  // namespace calcscope
