@@ -2,12 +2,14 @@
 #include "html_images.h"
 
 #include <algorithm>
+#include <set>
 #include <cmath>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "calcscope/report/overlay.h"
 #include "calcscope/core/error.h"
 
 namespace calcscope::report_detail {
@@ -131,8 +133,12 @@ std::string marked_overview_png_data_uri(const Image& image, const std::vector<P
 
 std::string overview_png_data_uri(const Image& image, const AnalysisResult& result,
                                   const ImageDescription& description, int max_side_px) {
+  // Cluster members and single calcifications scoring >= kMarkSingleCalcificationMinScore.
+  std::set<int> members;
+  for (const auto& k : result.clusters) members.insert(k.calcification_ids.begin(), k.calcification_ids.end());
   std::vector<PointPx> calcs;
-  for (const auto& k : result.calcifications) calcs.push_back({k.x, k.y});
+  for (const auto& k : result.calcifications)
+    if (members.count(k.id) || k.score >= kMarkSingleCalcificationMinScore) calcs.push_back({k.x, k.y});
   // Clusters, numbered, coloured by category.
   std::vector<ImageMark> marks;
   for (const auto& cl : result.clusters) {

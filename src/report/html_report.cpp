@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 
+#include "calcscope/report/overlay.h"
 #include "calcscope/assess/assess.h"
 #include "calcscope/report/reports.h"
 #include "html_common.h"
@@ -149,7 +150,10 @@ std::string image_section(const Image& image, const AnalysisResult& result, cons
   const std::string overview = report_detail::overview_png_data_uri(image, result, d);
   if (!overview.empty())
     h << "<figure><img class=\"overview\" alt=\"image with marks\" src=\"" << overview
-      << "\"><figcaption>Green: breast outline. Yellow circles: calcifications. Numbered outlines: clusters, coloured "
+      << "\"><figcaption>Green: breast outline. Yellow circles: calcifications in clusters and single ones "
+         "scoring at least "
+      << fixed(kMarkSingleCalcificationMinScore, 2) << " (all " << result.calcifications.size()
+      << " above the output cut are in the JSON). Numbered outlines: clusters, coloured "
          "by category (red 4-5, amber 3, green 1-2).</figcaption></figure>\n";
   else
     h << "<p class=\"meta\">(image pixels not available for display)</p>\n";

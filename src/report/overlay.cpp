@@ -1,6 +1,7 @@
 #include "calcscope/report/overlay.h"
 
 #include <algorithm>
+#include <set>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -27,11 +28,24 @@ void write_overlay_png(const Image& image, const AnalysisResult& r, const std::f
     cv::line(bgr, P(r.region.pectoral_top.x, r.region.pectoral_top.y),
              P(r.region.pectoral_bottom.x, r.region.pectoral_bottom.y), {255, 255, 0}, thick);
   cv::drawMarker(bgr, P(r.region.nipple.x, r.region.nipple.y), {255, 0, 255}, cv::MARKER_DIAMOND, 12 * thick, thick);
-  // calcifications (yellow), radius at least 2 display pixels
+  // calcifications, radius at least 2 display pixels: cluster members yellow; single ones (orange)
+  // only from options.single_min_score
+  std::set<int> members;
+  for (const auto& k : r.clusters) members.insert(k.calcification_ids.begin(), k.calcification_ids.end());
+  int singles = 0;
   for (const auto& c : r.calcifications) {
+    const bool member = members.count(c.id) > 0;
+    if (!member && c.score < options.single_min_score) continue;
+    singles += !member;
     const int rad = std::max(2, static_cast<int>(c.diameter_mm / 2 / image.pixel_size_mm * s) + 1);
-    cv::circle(bgr, P(c.x, c.y), rad, {0, 230, 255}, 1);
+    cv::circle(bgr, P(c.x, c.y), rad, member ? cv::Scalar(0, 230, 255) : cv::Scalar(0, 140, 255), member ? thick : 1);
   }
+  char legend[200];
+  std::snprintf(legend, sizeof legend,
+                "yellow: %zu calcifications in clusters; orange: %d single ones scoring >= %.2f (%zu in the JSON)",
+                members.size(), singles, options.single_min_score, r.calcifications.size());
+  cv::putText(bgr, legend, cv::Point(6 * thick, bgr.rows - 8 * thick), cv::FONT_HERSHEY_SIMPLEX, 0.4 * thick,
+              {0, 230, 255}, thick);
   // clusters (red): hull and a circle, with id and score
   for (const auto& k : r.clusters) {
     std::vector<cv::Point> hull;
