@@ -136,19 +136,41 @@ ClusterSet build_clusters(const TrainImage& im, const std::vector<double>& score
 }
 
 /// Stage-1 samples of the given folds, from the images with in[i] set. Negatives are subsampled
-/// deterministically to at most kMaxNegatives (kept ones weighted up) so that the 25 nested-CV models
-/// train in minutes on 2 cores.
+/// deterministically to at most kMaxNegatives (kept ones weighted up by 1 / their keep probability)
+/// so that the 25 nested-CV models train in minutes on 2 cores. hardness_power 0 keeps every negative
+/// with the same probability; > 0 keeps a negative in proportion to (max(CNR, 3) / 3)^hardness_power
+/// (capped at 1): bright texture, the negatives the model must learn to tell from calcifications,
+/// is sampled more densely, and the weights keep the sample unbiased (importance sampling).
 std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const std::vector<char>& in,
-                                 const std::vector<int>& folds_in) {
+                                 const std::vector<int>& folds_in, double hardness_power = 0) {
   constexpr double kMaxNegatives = 15000;
   auto used = [&](std::size_t i) {
     return in[i] && std::find(folds_in.begin(), folds_in.end(), images[i].fold) != folds_in.end();
   };
-  std::size_t negatives = 0;
+  auto hardness = [&](const Calcification& c) {
+    return hardness_power > 0 ? std::pow(std::max(c.cnr, 3.0) / 3.0, hardness_power) : 1.0;
+  };
+  std::vector<double> h_all;
   for (std::size_t i = 0; i < images.size(); ++i)
     if (used(i))
-      for (float l : images[i].labels) negatives += (l == 0.f);
-  const double keep = std::min(1.0, kMaxNegatives / std::max<std::size_t>(1, negatives));
+      for (std::size_t k = 0; k < images[i].candidates.size(); ++k)
+        if (images[i].labels[k] == 0.f) h_all.push_back(hardness(images[i].candidates[k]));
+  // keep probability min(1, lambda * hardness), lambda such that the expected count is the budget
+  double lambda = kMaxNegatives / static_cast<double>(std::max<std::size_t>(1, h_all.size()));  // uniform
+  if (hardness_power > 0 && static_cast<double>(h_all.size()) > kMaxNegatives) {
+    double lo = 0, hi = 1;
+    auto expected = [&](double l) {
+      double e = 0;
+      for (double h : h_all) e += std::min(1.0, l * h);
+      return e;
+    };
+    while (expected(hi) < kMaxNegatives) hi *= 2;
+    for (int it = 0; it < 60; ++it) {
+      const double mid = 0.5 * (lo + hi);
+      (expected(mid) < kMaxNegatives ? lo : hi) = mid;
+    }
+    lambda = hi;
+  }
   std::vector<Sample> out;
   for (std::size_t n = 0; n < images.size(); ++n) {
     if (!used(n)) continue;
@@ -158,6 +180,7 @@ std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const st
       if (im.labels[i] > 0.5f) {
         out.push_back({im.candidates[i].features, 1.f, 1.f});
       } else if (im.labels[i] == 0.f) {
+        const double keep = std::min(1.0, lambda * hardness(im.candidates[i]));
         const double u = static_cast<double>((h + i * 0x9E3779B97F4A7C15ull) % 1000003ull) / 1000003.0;
         if (u < keep) out.push_back({im.candidates[i].features, 0.f, static_cast<float>(1.0 / keep)});
       }
@@ -206,16 +229,17 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
   std::vector<char> in(images.size());
   for (std::size_t i = 0; i < images.size(); ++i) in[i] = member(images[i]) ? 1 : 0;
   const int F = o.folds;
+  const double hard = name == "digital" ? o.digital_hard_negatives : 0.0;
   // inner[f][g]: stage-1 model trained without folds f and g; outer[f]: without fold f.
   std::vector<GbdtModel> outer(F);
   std::vector<std::vector<GbdtModel>> inner(F, std::vector<GbdtModel>(F));
   for (int f = 0; f < F; ++f) {
     outer[f] = GbdtModel::from_xgboost_json(
-        nlohmann::json::parse(train_gbdt(calc_samples(images, in, all_folds_except(F, {f})), o, o.trees, o.depth)));
+        nlohmann::json::parse(train_gbdt(calc_samples(images, in, all_folds_except(F, {f}), hard), o, o.trees, o.depth)));
     for (int g = 0; g < F; ++g) {
       if (g == f) continue;
       inner[f][g] = GbdtModel::from_xgboost_json(nlohmann::json::parse(
-          train_gbdt(calc_samples(images, in, all_folds_except(F, {f, g})), o, o.trees, o.depth)));
+          train_gbdt(calc_samples(images, in, all_folds_except(F, {f, g}), hard), o, o.trees, o.depth)));
     }
     log(name + ": stage 1, fold " + std::to_string(f) + " done");
   }
@@ -244,7 +268,7 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
         " training clusters)");
   }
   // final models on every member
-  r.calcification_model = train_gbdt(calc_samples(images, in, all_folds_except(F, {})), o, o.trees, o.depth);
+  r.calcification_model = train_gbdt(calc_samples(images, in, all_folds_except(F, {}), hard), o, o.trees, o.depth);
   std::vector<Sample> train2;
   for (std::size_t i = 0; i < images.size(); ++i) {
     if (!in[i] || !images[i].use_for_clusters) continue;

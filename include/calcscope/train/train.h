@@ -31,6 +31,9 @@ struct TrainOptions {
   /// more robust to imaging the generator defaults do not show, the same on the held-out phantoms
   /// and INFN (models/README.md). false = one family (the general one) for every pixel size.
   bool digital_models = true;
+  /// Digital family only: negatives of the calcification model kept in proportion to
+  /// (max(CNR, 3) / 3)^this, weighted back (importance sampling); 0 = uniform (calc_samples()).
+  double digital_hard_negatives = 0;
   bool verbose = true;
 };
 
