@@ -3,6 +3,7 @@
 // calcifications gives at most one cluster. Runs the real CLI (phantom + analyze).
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -26,14 +27,12 @@ struct Outcome {
   int eligible = 0, found = 0, detected_clusters = 0;
 };
 
-Outcome run_phantom(const TempDir& dir, const std::string& name, const std::string& phantom_args) {
-  const auto img = dir / (name + ".dcm");
-  auto r = run_cli("phantom --output '" + img.string() + "' " + phantom_args);
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  r = run_cli("analyze '" + img.string() + "' --output '" + (dir / "out").string() + "' -q");
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  const auto truth = load(dir / (name + ".truth.json"));
-  const auto result = load(dir / "out" / (name + ".json"));
+/// Scores one analysed phantom: truth clusters of >= 5 calcifications >= 0.2 mm found (centre within
+/// max(truth radius, 5 mm)), and the clusters reported.
+Outcome score_phantom(const std::filesystem::path& truth_json, const std::filesystem::path& result_json,
+                      const std::string& name) {
+  const auto truth = load(truth_json);
+  const auto result = load(result_json);
   const double px = result["image"]["pixel_size_mm"];
   Outcome o;
   o.detected_clusters = static_cast<int>(result["clusters"].size());
@@ -57,13 +56,38 @@ Outcome run_phantom(const TempDir& dir, const std::string& name, const std::stri
   return o;
 }
 
+Outcome run_phantom(const TempDir& dir, const std::string& name, const std::string& phantom_args) {
+  const auto img = dir / (name + ".dcm");
+  auto r = run_cli("phantom --output '" + img.string() + "' " + phantom_args);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  r = run_cli("analyze '" + img.string() + "' --output '" + (dir / "out").string() + "' -q");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return score_phantom(dir / (name + ".truth.json"), dir / "out" / (name + ".json"), name);
+}
+
+/// The test's cluster recipe (120 x 150 mm, density 0.5; fine pleomorphic 8, punctate 6, coarse
+/// heterogeneous 7 in a line).
+const char* kClusterRecipe =
+    " --width-mm 120 --height-mm 150 --density 0.5"
+    " --cluster morphology=fine_pleomorphic,distribution=grouped,count=8,diameter=0.35,extent=8"
+    " --cluster morphology=punctate,distribution=grouped,count=6,diameter=0.3,extent=6"
+    " --cluster morphology=coarse_heterogeneous,distribution=linear,count=7,diameter=0.6,extent=12";
+
+/// "A-B" from an environment variable, or {0, -1} when it is not set.
+std::pair<int, int> env_range(const char* name) {
+  const char* env = std::getenv(name);
+  int a = 0, b = -1;
+  if (env == nullptr || std::sscanf(env, "%d-%d", &a, &b) != 2 || b < a) return {0, -1};
+  return {a, b};
+}
+
 }  // namespace
 
 // The issue's target: every inserted cluster of >= 5 calcifications >= 0.2 mm is found. This test
 // asserts exactly that on its 4 phantoms (12 clusters; p100_1101 was inspected when the 15 mm chain
 // limit was chosen, so they are not independent). The general figure is measured on more seeds of
-// the same recipe (docs/accuracy.md section 5): about 98 % of clusters (session 7: 653 of 670 on
-// seeds 1103-1214), so the target is not met in general.
+// the same recipe by PhantomDetection.ManySeeds below (docs/accuracy.md section 5: 641 of 670 on
+// seeds 1103-1214 at session 9's operating point), so the target is not met in general.
 TEST(PhantomDetection, InsertedClustersFoundAt70And100Micrometres) {
   TempDir dir("calcscope-e2e-phantom");
   int eligible = 0, found = 0;
@@ -73,11 +97,7 @@ TEST(PhantomDetection, InsertedClustersFoundAt70And100Micrometres) {
       const std::string name = std::string("p") + (px[3] == '7' ? "70_" : "100_") + std::to_string(seed);
       const auto o = run_phantom(
           dir, name,
-          std::string("--seed ") + std::to_string(seed) + " --pixel-size " + px +
-              " --width-mm 120 --height-mm 150 --density 0.5"
-              " --cluster morphology=fine_pleomorphic,distribution=grouped,count=8,diameter=0.35,extent=8"
-              " --cluster morphology=punctate,distribution=grouped,count=6,diameter=0.3,extent=6"
-              " --cluster morphology=coarse_heterogeneous,distribution=linear,count=7,diameter=0.6,extent=12");
+          std::string("--seed ") + std::to_string(seed) + " --pixel-size " + px + kClusterRecipe);
       eligible += o.eligible;
       found += o.found;
       EXPECT_GE(o.eligible, 2) << name;
@@ -135,5 +155,71 @@ TEST(PhantomDetection, RoughTextureNormalBreastGivesAtMostOneCluster) {
       EXPECT_EQ(o.eligible, 0);
       EXPECT_LE(o.detected_clusters, 1) << name;
     }
+  }
+}
+
+// Measurement, not a check: the figures of docs/accuracy.md section 5 (issue 2, Done-when 3) on many
+// seeds, reproducible from the repo. Skipped unless asked for:
+//   CALCSCOPE_E2E_SEEDS=1103-1214 CALCSCOPE_E2E_NORMAL_SEEDS=3200-3219 CALCSCOPE_E2E_FULL_NORMAL_SEEDS=3100-3109 \
+//     build/release/tests/test_e2e --gtest_filter='PhantomDetection.ManySeeds'
+// CALCSCOPE_E2E_SEEDS: the test's cluster recipe at 70 and 100 um (clusters found at the default
+// operating point); CALCSCOPE_E2E_NORMAL_SEEDS: its normal recipe (120 x 150 mm, no calcifications)
+// at 70 and 100 um; CALCSCOPE_E2E_FULL_NORMAL_SEEDS: full-size normals (180 x 230 mm, 70 um, density
+// 0.2 + 0.6 i / 9 for the i-th seed). Prints the counts; all images are analysed in one batch call.
+TEST(PhantomDetection, ManySeeds) {
+  const auto clusters = env_range("CALCSCOPE_E2E_SEEDS");
+  const auto normals = env_range("CALCSCOPE_E2E_NORMAL_SEEDS");
+  const auto full = env_range("CALCSCOPE_E2E_FULL_NORMAL_SEEDS");
+  if (clusters.second < clusters.first && normals.second < normals.first && full.second < full.first)
+    GTEST_SKIP() << "set CALCSCOPE_E2E_SEEDS / CALCSCOPE_E2E_NORMAL_SEEDS / CALCSCOPE_E2E_FULL_NORMAL_SEEDS (A-B) to measure";
+  TempDir dir("calcscope-e2e-many");
+  struct Item {
+    std::string name, group;
+  };
+  std::vector<Item> items;
+  auto make = [&](const std::string& name, const std::string& group, const std::string& args) {
+    const auto r = run_cli("phantom --output '" + (dir / (name + ".dcm")).string() + "' " + args);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    items.push_back({name, group});
+  };
+  for (const char* px : {"0.07", "0.1"}) {
+    const std::string tag = px[3] == '7' ? "70" : "100";
+    for (int s = clusters.first; s <= clusters.second; ++s)
+      make("c" + tag + "_" + std::to_string(s), "clusters " + tag + " um",
+           "--seed " + std::to_string(s) + " --pixel-size " + px + kClusterRecipe);
+    for (int s = normals.first; s <= normals.second; ++s)
+      make("n" + tag + "_" + std::to_string(s), "normals " + tag + " um",
+           "--seed " + std::to_string(s) + " --pixel-size " + px +
+               " --width-mm 120 --height-mm 150 --clusters 0 --benign 0");
+  }
+  for (int s = full.first; s <= full.second; ++s) {
+    char density[16];
+    std::snprintf(density, sizeof density, "%.3f", 0.2 + 0.6 * (s - full.first) / 9.0);
+    make("f70_" + std::to_string(s), "full-size normals 70 um",
+         "--seed " + std::to_string(s) + " --pixel-size 0.07 --width-mm 180 --height-mm 230 --density " +
+             std::string(density) + " --clusters 0 --benign 0");
+  }
+  const auto r = run_cli("analyze '" + dir.path().string() + "' --output '" + (dir / "out").string() + "' -q");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::map<std::string, Outcome> sum;
+  std::map<std::string, std::pair<int, int>> images;  // images, images with > 1 cluster
+  for (const auto& it : items) {
+    const Outcome o = score_phantom(dir / (it.name + ".truth.json"), dir / "out" / (it.name + ".json"), it.name);
+    auto& g = sum[it.group];
+    g.eligible += o.eligible;
+    g.found += o.found;
+    g.detected_clusters += o.detected_clusters;
+    images[it.group].first += 1;
+    images[it.group].second += o.eligible == 0 && o.detected_clusters > 1;
+  }
+  for (const auto& [group, g] : sum) {
+    const auto [n, over] = images[group];
+    if (g.eligible > 0)
+      std::printf("%s: %d images, clusters found at the default operating point %d / %d\n", group.c_str(), n, g.found,
+                  g.eligible);
+    else
+      std::printf("%s: %d images, %.2f false clusters per image, %d with more than one\n", group.c_str(), n,
+                  static_cast<double>(g.detected_clusters) / n, over);
+    EXPECT_GT(n, 0);
   }
 }
