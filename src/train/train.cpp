@@ -155,22 +155,8 @@ std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const st
     if (used(i))
       for (std::size_t k = 0; k < images[i].candidates.size(); ++k)
         if (images[i].labels[k] == 0.f) h_all.push_back(hardness(images[i].candidates[k]));
-  // keep probability min(1, lambda * hardness), lambda such that the expected count is the budget
-  double lambda = kMaxNegatives / static_cast<double>(std::max<std::size_t>(1, h_all.size()));  // uniform
-  if (hardness_power > 0 && static_cast<double>(h_all.size()) > kMaxNegatives) {
-    double lo = 0, hi = 1;
-    auto expected = [&](double l) {
-      double e = 0;
-      for (double h : h_all) e += std::min(1.0, l * h);
-      return e;
-    };
-    while (expected(hi) < kMaxNegatives) hi *= 2;
-    for (int it = 0; it < 60; ++it) {
-      const double mid = 0.5 * (lo + hi);
-      (expected(mid) < kMaxNegatives ? lo : hi) = mid;
-    }
-    lambda = hi;
-  }
+  const std::vector<double> keep_all = negative_keep_probabilities(h_all, kMaxNegatives);
+  std::size_t next_negative = 0;
   std::vector<Sample> out;
   for (std::size_t n = 0; n < images.size(); ++n) {
     if (!used(n)) continue;
@@ -180,7 +166,7 @@ std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const st
       if (im.labels[i] > 0.5f) {
         out.push_back({im.candidates[i].features, 1.f, 1.f});
       } else if (im.labels[i] == 0.f) {
-        const double keep = std::min(1.0, lambda * hardness(im.candidates[i]));
+        const double keep = keep_all[next_negative++];
         const double u = static_cast<double>((h + i * 0x9E3779B97F4A7C15ull) % 1000003ull) / 1000003.0;
         if (u < keep) out.push_back({im.candidates[i].features, 0.f, static_cast<float>(1.0 / keep)});
       }
@@ -284,6 +270,29 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
 
 PhantomImaging phantom_imaging_variety(int i) {
   return {2.5 + 0.1 * ((i * 7) % 11), 0.04 + 0.01 * ((i * 5) % 7), 0.7 + 1.1 / 12 * ((i * 3) % 13)};
+}
+
+std::vector<double> negative_keep_probabilities(const std::vector<double>& hardness, double budget) {
+  const auto n = hardness.size();
+  if (static_cast<double>(n) <= budget) return std::vector<double>(n, 1.0);
+  bool equal = true;
+  for (double h : hardness) equal = equal && h == hardness.front();
+  // equal hardness: exactly budget / n (the uniform subsample every model up to session 9 was trained on)
+  if (equal) return std::vector<double>(n, budget / static_cast<double>(n));
+  auto expected = [&](double l) {
+    double e = 0;
+    for (double h : hardness) e += std::min(1.0, l * h);
+    return e;
+  };
+  double lo = 0, hi = 1;
+  while (expected(hi) < budget) hi *= 2;
+  for (int it = 0; it < 60; ++it) {
+    const double mid = 0.5 * (lo + hi);
+    (expected(mid) < budget ? lo : hi) = mid;
+  }
+  std::vector<double> p(n);
+  for (std::size_t i = 0; i < n; ++i) p[i] = std::min(1.0, hi * hardness[i]);
+  return p;
 }
 
 int mias_fold(const std::string& stem, int folds) {

@@ -56,5 +56,28 @@ TEST(PhantomImagingVariety, CoversTheDocumentedRangesOnIndependentGrids) {
   EXPECT_EQ(phantom_imaging_variety(17).noise, phantom_imaging_variety(17).noise);
 }
 
+TEST(NegativeKeepProbabilities, UniformHardAndUnderBudget) {
+  // no more negatives than the budget: all kept
+  EXPECT_EQ(negative_keep_probabilities({1, 5, 2}, 10), (std::vector<double>{1, 1, 1}));
+  // equal hardness: exactly budget / n each (the uniform subsample)
+  const auto u = negative_keep_probabilities(std::vector<double>(400, 1.0), 100);
+  for (double p : u) EXPECT_EQ(p, 100.0 / 400.0);
+  // hardness 1 for 300 easy and 4 for 100 hard negatives, budget 100: lambda * (300 + 400) = 100
+  std::vector<double> h(300, 1.0);
+  h.insert(h.end(), 100, 4.0);
+  const auto p = negative_keep_probabilities(h, 100);
+  double sum = 0;
+  for (double v : p) sum += v;
+  EXPECT_NEAR(sum, 100, 1e-6);
+  EXPECT_NEAR(p.front(), 1.0 / 7, 1e-9);
+  EXPECT_NEAR(p.back(), 4.0 / 7, 1e-9);
+  // a probability never exceeds 1: one very hard negative is always kept, the rest share the budget
+  std::vector<double> q(100, 1.0);
+  q.push_back(1000.0);
+  const auto pq = negative_keep_probabilities(q, 11);
+  EXPECT_EQ(pq.back(), 1.0);
+  EXPECT_NEAR(pq.front(), 0.1, 1e-9);
+}
+
 }  // namespace
 }  // namespace calcscope

@@ -60,6 +60,12 @@ struct PhantomImaging {
 };
 PhantomImaging phantom_imaging_variety(int i);
 
+/// Keep probabilities of negative samples for a budget (calcification model, calc_samples() in
+/// src/train/train.cpp): min(1, lambda x hardness[i]) with lambda chosen so that they sum to
+/// `budget` (all 1 when there are no more negatives than that). Equal hardness gives every negative
+/// budget / n. A kept negative is weighted 1 / its probability, so the sample stays unbiased.
+std::vector<double> negative_keep_probabilities(const std::vector<double>& hardness, double budget);
+
 /// Patient-pair fold of a MIAS image name ("mdb123" -> pair 62 -> fold), deterministic.
 int mias_fold(const std::string& stem, int folds);
 
