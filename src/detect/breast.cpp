@@ -332,23 +332,17 @@ BreastRegion segment_breast(const Image& image, const BreastParams& params) {
 PolarityEvidence polarity_evidence(const Image& image) {
   PolarityEvidence e;
   if (image.empty() || image.pixel_size_mm <= 0) return e;
-  // ~1 mm blocks (at least 64 blocks on the shorter side is not needed: a mammogram is > 50 mm)
-  const int block = std::max(1, static_cast<int>(std::lround(1.0 / image.pixel_size_mm)));
-  const int w = image.width / block, h = image.height / block;
+  // ~1 mm blocks (area-averaged), stretched to 8 bits for Otsu
+  const int w = static_cast<int>(image.width * image.pixel_size_mm), h = static_cast<int>(image.height * image.pixel_size_mm);
   if (w < 8 || h < 8) return e;
-  std::vector<float> v(static_cast<std::size_t>(w) * h);
-  for (int by = 0; by < h; ++by)
-    for (int bx = 0; bx < w; ++bx) {
-      double sum = 0;
-      for (int y = by * block; y < (by + 1) * block; ++y)
-        for (int x = bx * block; x < (bx + 1) * block; ++x) sum += image.at(x, y);
-      v[static_cast<std::size_t>(by) * w + bx] = static_cast<float>(sum / (block * block));
-    }
+  cv::Mat small;
+  cv::resize(cvx::view(image), small, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+  const std::vector<float> v(small.begin<float>(), small.end<float>());
   const auto [mn_it, mx_it] = std::minmax_element(v.begin(), v.end());
   const float mn = *mn_it, mx = *mx_it;
   if (mx - mn <= 1e-6f) return e;
-  cv::Mat u8(h, w, CV_8U);
-  for (int i = 0; i < w * h; ++i) u8.data[i] = static_cast<std::uint8_t>(std::lround(255.0 * (v[i] - mn) / (mx - mn)));
+  cv::Mat u8;
+  small.convertTo(u8, CV_8U, 255.0 / (mx - mn), -255.0 * mn / (mx - mn));
   cv::Mat bin;
   const double t = cv::threshold(u8, bin, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
   std::vector<float> dark, bright;
