@@ -181,23 +181,21 @@ void split_at_gaps(const std::vector<Calcification>& calcs, std::vector<int> g, 
   split_at_gaps(calcs, std::move(b), p, out);
 }
 
-/// Weight of a member in the cluster centre: the log-odds of its score (clamped to [0.1, 7]) when
-/// ClusterParams::weighted_centre is set, else 1.
-double member_weight(double score, const ClusterParams& p) {
-  if (!p.weighted_centre) return 1.0;
+/// How certain a calcification is: the log-odds of its score, clamped to [0.1, 7].
+double log_odds_weight(double score) {
   const double s = std::clamp(score, 1e-6, 1 - 1e-6);
   return std::clamp(std::log(s / (1 - s)), 0.1, 7.0);
 }
+
+/// Weight of a member in the cluster centre: log_odds_weight() when ClusterParams::weighted_centre
+/// is set, else 1.
+double member_weight(double score, const ClusterParams& p) { return p.weighted_centre ? log_odds_weight(score) : 1.0; }
 
 /// Greedy 1 cm^2 circles out of group g (ClusterParams::compact_discs): the circle of radius
 /// radius_mm centred on a member with the largest sum of member weights (log-odds of the score,
 /// at least 0.1 each), taken while it holds at least min_count members.
 std::vector<int> extract_discs(const std::vector<Calcification>& calcs, std::vector<int> g, double radius_mm,
                                int min_count, std::vector<std::vector<int>>& out) {
-  auto weight = [&](int i) {
-    const double s = std::clamp(calcs[i].score, 1e-6, 1 - 1e-6);
-    return std::clamp(std::log(s / (1 - s)), 0.1, 7.0);
-  };
   while (static_cast<int>(g.size()) >= min_count) {
     double best = -1;
     std::vector<int> best_members;
@@ -207,7 +205,7 @@ std::vector<int> extract_discs(const std::vector<Calcification>& calcs, std::vec
       for (int j : g)
         if (std::hypot(calcs[j].x_mm - calcs[c].x_mm, calcs[j].y_mm - calcs[c].y_mm) <= radius_mm) {
           in.push_back(j);
-          w += weight(j);
+          w += log_odds_weight(calcs[j].score);
         }
       if (static_cast<int>(in.size()) >= min_count && w > best) best = w, best_members = std::move(in);
     }
