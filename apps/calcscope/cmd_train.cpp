@@ -26,7 +26,7 @@ struct TrainArgs {
   double gap_ratio = -1;
   double compact_discs_below = -1;
   double hard_negatives = -1;
-  int complete_pairs = -1, long_group_discs = -1, weighted_centre = -1, digital_models = 1;
+  int complete_pairs = -1, long_group_discs = -1, extra_phantoms = -1, weighted_centre = -1, digital_models = 1;
   int descriptor_trees = -1, descriptor_depth = -1;
   int calc_trees = -1, calc_depth = -1;
   bool descriptors = false;
@@ -76,6 +76,9 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--digital-hard-negatives", a->hard_negatives,
                   "digital family: keep calcification-model negatives in proportion to (CNR/3)^P, weighted back (0 = uniform)")
       ->check(CLI::Range(0.0, 8.0));
+  sub->add_option("--digital-extra-phantoms", a->extra_phantoms,
+                  "digital family: this many more varied-imaging phantoms (seeds after the --phantoms ones)")
+      ->check(CLI::Range(0, 1000));
   sub->add_option("--weighted-centre", a->weighted_centre,
                   "cluster rule: 1 = centre weighted by member score log-odds (default), 0 = plain mean")
       ->check(CLI::Range(0, 1));
@@ -128,6 +131,7 @@ void register_train(CLI::App& app, Runner& run) {
       if (a->gap_ratio >= 0) o.analyze.cluster.gap_ratio = a->gap_ratio;
       if (a->complete_pairs >= 0) o.analyze.cluster.complete_pairs = a->complete_pairs == 1;
       if (a->compact_discs_below >= 0) o.analyze.cluster.compact_discs_below_pixel_mm = a->compact_discs_below;
+      if (a->extra_phantoms >= 0) o.digital_extra_phantoms = a->extra_phantoms;
       if (a->hard_negatives >= 0) o.digital_hard_negatives = a->hard_negatives;
       if (a->long_group_discs >= 0) o.analyze.cluster.long_group_discs = a->long_group_discs == 1;
       if (a->weighted_centre >= 0) o.analyze.cluster.weighted_centre = a->weighted_centre == 1;

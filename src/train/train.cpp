@@ -345,11 +345,16 @@ TrainReport train_models(const TrainOptions& o) {
   // ---- phantoms ------------------------------------------------------------------------------
   // The same seeds twice with digital_models: generator-default imaging (general family) and
   // varied imaging (digital family).
-  for (const bool varied : {false, true}) {
-    if (o.phantoms <= 0 || (varied && !o.digital_models)) continue;
+  // digital_extra_phantoms: further seeds after those, varied imaging, digital family only.
+  for (const int pass : {0, 1, 2}) {
+    const bool varied = pass > 0;
+    const int count = pass == 2 ? o.digital_extra_phantoms : o.phantoms;
+    const int first = pass == 2 ? o.phantoms : 0;  // index of the first seed of this pass
+    if (count <= 0 || (varied && !o.digital_models)) continue;
     const std::size_t base = images.size();
-    images.resize(base + o.phantoms);
-    parallel_for(o.phantoms, o.threads, [&](int i) {
+    images.resize(base + count);
+    parallel_for(count, o.threads, [&, first](int k) {
+      const int i = first + k;
       static const double sizes[] = {0.07, 0.1, 0.2};
       PhantomSpec spec;
       spec.seed = o.phantom_seed + static_cast<std::uint64_t>(i);
@@ -382,9 +387,10 @@ TrainReport train_models(const TrainOptions& o) {
       ti.candidates = detect_calcifications_for_analysis(ph.image, region, o.analyze.calcification);
       ti.truth = eval::parse_phantom_truth(phantom_truth_to_json(ph), ti.stem);
       ti.labels = label_candidates(ti.candidates, ti.truth, ti.pixel_size_mm, "phantom");
-      images[base + i] = std::move(ti);
+      images[base + k] = std::move(ti);
     });
-    log(std::string("phantoms: ") + std::to_string(o.phantoms) + " images" + (varied ? ", varied imaging" : ""));
+    log(std::string("phantoms: ") + std::to_string(count) + " images" + (varied ? ", varied imaging" : "") +
+        (pass == 2 ? " (digital family only)" : ""));
   }
 
   // ---- INFN patches (calcification stage only) -----------------------------------------------

@@ -34,6 +34,9 @@ struct TrainOptions {
   /// Digital family only: negatives of the calcification model kept in proportion to
   /// (max(CNR, 3) / 3)^this, weighted back (importance sampling); 0 = uniform (calc_samples()).
   double digital_hard_negatives = 0;
+  /// Digital family only: this many more phantoms (the seeds after the `phantoms` ones), rendered
+  /// with varied imaging. 0 = none.
+  int digital_extra_phantoms = 0;
   bool verbose = true;
 };
 
