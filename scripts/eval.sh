@@ -17,16 +17,8 @@ mkdir -p "$OUT" "$WORK"
 
 echo "== held-out phantoms, 70 um"
 rm -rf "$WORK/ph70" && mkdir -p "$WORK/ph70"
-morph=(punctate fine_pleomorphic fine_linear_branching coarse_heterogeneous amorphous round)
-for i in $(seq 0 19); do
-  seed=$((2000 + i))
-  m1=${morph[$((i % 6))]}; m2=${morph[$(((i + 3) % 6))]}
-  d2=$([ $((i % 2)) -eq 0 ] && echo grouped || echo linear)
-  $CS phantom --output "$WORK/ph70/ph$seed.png" --seed $seed --pixel-size 0.07 --width-mm 180 --height-mm 230 \
-    --density 0.$((2 + i % 7)) --benign 5 \
-    --cluster "morphology=$m1,distribution=grouped,count=$((5 + i % 8))" \
-    --cluster "morphology=$m2,distribution=$d2,count=$((6 + i % 6))" >/dev/null
-done
+source scripts/lib/eval-recipe.sh
+make_eval_recipe "$CS" 2000 20 "$WORK/ph70"
 $CS analyze "$WORK/ph70" --pixel-size 0.07 --min-score 0 --output "$WORK/ph70/out" -q
 $CS eval --results "$WORK/ph70/out" --phantom-truth "$WORK/ph70" --output "$OUT/phantom70-heldout.json" \
   | tee "$OUT/phantom70-heldout.txt"

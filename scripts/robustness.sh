@@ -9,11 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${WORK:-/tmp/calcscope-robustness}
+SETS=${SETS:-A B C}                   # which sets (scripts/devsuite.sh runs A only)
+RESULTS=${RESULTS:-docs/results}      # where the tables go
 CS=build/release/calcscope
 bash scripts/build.sh >/dev/null
 betas=(2.6 2.8 3.0 3.2 3.4 2.7 2.9 3.1 3.3); blurs=(0.05 0.07 0.09 0.06 0.08); noises=(0.8 1.2 1.6 1.0 1.4 1.8 0.9)
 for set in A:1400:0.07 B:1500:0.07 C:1600:0.1; do
   IFS=: read -r name first px <<<"$set"
+  [[ " $SETS " == *" $name "* ]] || continue
   dir="$WORK/$name"; rm -rf "$dir"; mkdir -p "$dir"
   for i in $(seq 0 35); do
     s=$((first + i))
@@ -27,6 +30,6 @@ for set in A:1400:0.07 B:1500:0.07 C:1600:0.1; do
   done
   $CS analyze "$dir" --min-score 0 --output "$dir/out" -q
   echo "== set $name: seeds $first-$((first + 35)) at $px mm, 36 cluster phantoms + 36 normals"
-  $CS eval --results "$dir/out" --phantom-truth "$dir" --output "docs/results/robustness-$name.json" \
-    | tee "docs/results/robustness-$name.txt"
+  $CS eval --results "$dir/out" --phantom-truth "$dir" --output "$RESULTS/robustness-$name.json" \
+    | tee "$RESULTS/robustness-$name.txt"
 done
