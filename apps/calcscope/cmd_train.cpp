@@ -25,6 +25,7 @@ struct TrainArgs {
   double max_density = -1;
   double gap_ratio = -1;
   double compact_discs_below = -1;
+  double proposal_factor = -1;
   double hard_negatives = -1;
   int complete_pairs = -1, long_group_discs = -1, extra_phantoms = -1, weighted_centre = -1, digital_models = 1;
   int descriptor_trees = -1, descriptor_depth = -1;
@@ -69,6 +70,10 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--compact-discs-below", a->compact_discs_below,
                   "cluster rule: 1 cm^2 circles are taken out of compact-link groups too long for one, on images "
                   "with pixels smaller than MM (0 = off)")
+      ->check(CLI::Range(0.0, 10.0));
+  sub->add_option("--proposal-density-factor", a->proposal_factor,
+                  "cluster rule: groups proposed at density caps /F, x1 and xF, overlapping ones suppressed by score "
+                  "(0 = one cap, the default)")
       ->check(CLI::Range(0.0, 10.0));
   sub->add_option("--long-group-discs", a->long_group_discs,
                   "cluster rule: 1 = long 5 mm-link groups are taken apart into 1 cm^2 circles too (with --compact-discs-below)")
@@ -131,6 +136,7 @@ void register_train(CLI::App& app, Runner& run) {
       if (a->gap_ratio >= 0) o.analyze.cluster.gap_ratio = a->gap_ratio;
       if (a->complete_pairs >= 0) o.analyze.cluster.complete_pairs = a->complete_pairs == 1;
       if (a->compact_discs_below >= 0) o.analyze.cluster.compact_discs_below_pixel_mm = a->compact_discs_below;
+      if (a->proposal_factor >= 0) o.analyze.cluster.proposal_density_factor = a->proposal_factor;
       if (a->extra_phantoms >= 0) o.digital_extra_phantoms = a->extra_phantoms;
       if (a->hard_negatives >= 0) o.digital_hard_negatives = a->hard_negatives;
       if (a->long_group_discs >= 0) o.analyze.cluster.long_group_discs = a->long_group_discs == 1;

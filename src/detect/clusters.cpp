@@ -6,6 +6,7 @@
 #include <iterator>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include <opencv2/imgproc.hpp>
 
@@ -220,15 +221,19 @@ std::vector<int> extract_discs(const std::vector<Calcification>& calcs, std::vec
 
 }  // namespace
 
-std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, double pixel_size_mm,
-                                   const ClusterParams& p, double breast_area_mm2) {
+namespace {
+
+/// The groups (indices into calcs) of the rule in ClusterParams, with the density cap scaled by cap_factor.
+std::vector<std::vector<int>> form_groups(const std::vector<Calcification>& calcs, double pixel_size_mm,
+                                          const ClusterParams& p, double breast_area_mm2, double cap_factor) {
   std::vector<int> eligible;
   for (int i = 0; i < static_cast<int>(calcs.size()); ++i)
     if (calcs[i].score >= p.min_calcification_score && calcs[i].diameter_mm <= p.max_diameter_mm)
       eligible.push_back(i);
   std::vector<int> below_cap;  // eligible, but left out by the density cap
   if (breast_area_mm2 > 0 && p.max_density_per_cm2 > 0) {
-    const auto cap = static_cast<std::size_t>(std::max(p.min_grouped, p.max_density_per_cm2 * breast_area_mm2 / 100.0));
+    const auto cap = static_cast<std::size_t>(
+        cap_factor * std::max(p.min_grouped, p.max_density_per_cm2 * breast_area_mm2 / 100.0));
     if (eligible.size() > cap) {
       std::stable_sort(eligible.begin(), eligible.end(),
                        [&](int a, int b) { return calcs[a].score > calcs[b].score; });
@@ -284,6 +289,24 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
     std::vector<std::vector<int>> split;
     for (auto& g : groups) split_at_gaps(calcs, std::move(g), p, split);
     groups = std::move(split);
+  }
+  return groups;
+}
+
+}  // namespace
+
+std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, double pixel_size_mm,
+                                   const ClusterParams& p, double breast_area_mm2) {
+  std::vector<std::vector<int>> groups;
+  if (p.proposal_density_factor > 0 && pixel_size_mm < p.proposals_below_pixel_mm) {
+    std::set<std::vector<int>> seen;
+    for (double f : {1.0 / p.proposal_density_factor, 1.0, p.proposal_density_factor})
+      for (auto& g : form_groups(calcs, pixel_size_mm, p, breast_area_mm2, f)) {
+        std::sort(g.begin(), g.end());
+        if (seen.insert(g).second) groups.push_back(std::move(g));
+      }
+  } else {
+    groups = form_groups(calcs, pixel_size_mm, p, breast_area_mm2, 1.0);
   }
 
   double image_likely = 0;
@@ -375,6 +398,27 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
             [](const Cluster& a, const Cluster& b) { return a.y != b.y ? a.y < b.y : a.x < b.x; });
   for (std::size_t i = 0; i < clusters.size(); ++i) clusters[i].id = static_cast<int>(i) + 1;
   return clusters;
+}
+
+void suppress_overlapping_clusters(std::vector<Cluster>& clusters, const ClusterParams& params) {
+  if (!(params.proposal_density_factor > 0)) return;
+  std::vector<std::size_t> order(clusters.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return clusters[a].score > clusters[b].score; });
+  std::set<int> taken;
+  std::vector<char> keep(clusters.size(), 0);
+  for (std::size_t i : order) {
+    const auto& ids = clusters[i].calcification_ids;
+    if (std::any_of(ids.begin(), ids.end(), [&](int id) { return taken.count(id) > 0; })) continue;
+    keep[i] = 1;
+    taken.insert(ids.begin(), ids.end());
+  }
+  std::vector<Cluster> out;
+  for (std::size_t i = 0; i < clusters.size(); ++i)
+    if (keep[i]) out.push_back(std::move(clusters[i]));
+  for (std::size_t i = 0; i < out.size(); ++i) out[i].id = static_cast<int>(i) + 1;
+  clusters = std::move(out);
 }
 
 }  // namespace calcscope

@@ -72,10 +72,12 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                              {"gap_ratio", kp.gap_ratio},
                              {"gap_min_mm", kp.gap_min_mm},
                              {"complete_pairs", kp.complete_pairs},
-                             {"weighted_centre", kp.weighted_centre}},
+                             {"weighted_centre", kp.weighted_centre},
+                             {"proposal_density_factor", kp.proposal_density_factor}},
                             [&] {
                               auto k = find_clusters(calcs, image.pixel_size_mm, kp, r.region.area_mm2);
                               score_clusters(k, calcs, models);
+                              suppress_overlapping_clusters(k, kp);
                               return k;
                             });
   // output cut: clusters by score; calcifications by score, cluster members always kept

@@ -248,6 +248,7 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
       r.oof_calc_scores[i] = predict_all(outer[f], im.candidates);
       auto cs = build_clusters(im, r.oof_calc_scores[i], o.analyze);
       for (auto& k : cs.clusters) k.score = m2.predict(k.features);
+      suppress_overlapping_clusters(cs.clusters, o.analyze.cluster);
       r.oof_clusters[i] = std::move(cs.clusters);
     }
     log(name + ": stage 2, fold " + std::to_string(f) + " done (" + std::to_string(train2.size()) +
@@ -453,6 +454,7 @@ TrainReport train_models(const TrainOptions& o) {
   // the film way, so the film models do not depend on a digital-only rule.
   TrainOptions general_options = o;
   if (o.digital_models) general_options.analyze.cluster.compact_discs_below_pixel_mm = 0;
+  if (o.digital_models) general_options.analyze.cluster.proposals_below_pixel_mm = 0;  // film: one cap
   const FamilyResult general = train_family(images, general_member, general_options, log, "general");
   FamilyResult digital;
   if (o.digital_models) digital = train_family(images, digital_member, o, log, "digital");
