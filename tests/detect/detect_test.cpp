@@ -392,6 +392,7 @@ TEST(Clusters, DensityCapPairIsCompletedByCappedNeighbours) {
   add(17, 18, 0.5);                                    // within 5 mm of the pair, below the cap
   add(55, 15, 0.45), add(57, 15, 0.45), add(56, 17, 0.45);  // doubtful only, below the cap
   ClusterParams p;
+  p.proposal_density_factor = 0;  // the one-cap rule this switch completes (proposals: own test)
   p.complete_pairs = false;
   EXPECT_TRUE(find_clusters(cs, 0.1, p, 10000.0).empty());
   p.complete_pairs = true;
@@ -440,4 +441,49 @@ TEST(Scoring, DigitalAndFilmImagesUseTheirModelFamily) {
   EXPECT_EQ(models_description(default_models(0.1)), digital);
   EXPECT_NE(digital, general) << "models/calcification-digital.json / cluster-digital.json were not embedded";
   EXPECT_NE(digital.find("digital"), std::string::npos) << digital;
+}
+
+TEST(Clusters, ProposalsAtThreeDensityCapsFindAClusterTheCapLeftOut) {
+  // 60 certain, isolated false specks (10 mm apart, never linked) fill the density cap of a small
+  // breast (cap = min_grouped = 60); a tight group of 4 doubtful members (score 0.6) lies beyond it.
+  std::vector<Calcification> cs;
+  int id = 0;
+  for (int i = 0; i < 60; ++i) cs.push_back(calc(++id, 10.0 * (i % 8), 10.0 * (i / 8)));
+  for (double x : {200.0, 201.5, 203.0, 201.0}) {
+    cs.push_back(calc(++id, x, 200.0 + (x == 201.0 ? 1.5 : 0.0)));
+    cs.back().score = 0.6;
+  }
+  ClusterParams p;
+  p.proposal_density_factor = 0;  // one cap: the group loses its slots
+  EXPECT_TRUE(find_clusters(cs, 0.1, p, 1000.0).empty());
+  p.proposal_density_factor = 2;  // caps 30, 60 and 120: formed at the looser one
+  auto k = find_clusters(cs, 0.1, p, 1000.0);
+  ASSERT_EQ(k.size(), 1u);
+  EXPECT_EQ(k[0].calcification_ids, (std::vector<int>{61, 62, 63, 64}));
+  // film (pixels >= proposals_below_pixel_mm) keeps one cap
+  for (auto& c : cs) c.x = c.x_mm / 0.2, c.y = c.y_mm / 0.2;
+  EXPECT_TRUE(find_clusters(cs, 0.2, p, 1000.0).empty());
+}
+
+TEST(Clusters, OverlappingProposalsKeepTheBestScoring) {
+  auto cluster = [](std::vector<int> ids, double score, double x) {
+    Cluster c;
+    c.calcification_ids = std::move(ids);
+    c.score = score;
+    c.x = x;
+    return c;
+  };
+  std::vector<Cluster> k = {cluster({1, 2, 3}, 0.5, 10), cluster({1, 2, 3, 4}, 0.9, 11),
+                            cluster({7, 8, 9}, 0.2, 50), cluster({4, 5, 6}, 0.6, 12)};
+  ClusterParams p;
+  p.proposal_density_factor = 0;  // off: nothing happens
+  suppress_overlapping_clusters(k, p);
+  EXPECT_EQ(k.size(), 4u);
+  p.proposal_density_factor = 2;
+  suppress_overlapping_clusters(k, p);
+  ASSERT_EQ(k.size(), 2u);  // {1,2,3} and {4,5,6} share members with the 0.9 one
+  EXPECT_EQ(k[0].calcification_ids, (std::vector<int>{1, 2, 3, 4}));
+  EXPECT_EQ(k[0].id, 1);
+  EXPECT_EQ(k[1].calcification_ids, (std::vector<int>{7, 8, 9}));  // disjoint: kept, however low
+  EXPECT_EQ(k[1].id, 2);
 }
