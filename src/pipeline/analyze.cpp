@@ -82,9 +82,12 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                             });
   // output cut: clusters by score; calcifications by score, cluster members always kept
   std::set<int> keep_ids;
+  // reported clusters are numbered 1..n in reading order (row, then column), without the gaps the
+  // clusters under the cut (and, on digital images, the suppressed proposals) would leave
   for (auto& k : clusters) {
     if (k.score < r.min_cluster_score) continue;
     keep_ids.insert(k.calcification_ids.begin(), k.calcification_ids.end());
+    k.id = static_cast<int>(r.clusters.size()) + 1;
     r.clusters.push_back(std::move(k));
   }
   for (auto& c : calcs)
