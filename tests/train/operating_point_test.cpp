@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "calcscope/pipeline/analyze.h"
+#include "calcscope/train/train.h"
 
 namespace calcscope {
 namespace {
@@ -37,6 +38,23 @@ TEST(OperatingPoint, CutsAreReadFromTheCommittedModelCard) {
   // clusters per image on the MIAS patient-pair cross-validation
   EXPECT_NEAR(kDefaultCalcificationMinScoreFilm, threshold_at(r.at("phantom").at("calcification_froc"), 1.0), 0.005);
   EXPECT_NEAR(kDefaultClusterMinScoreFilm, threshold_at(r.at("mias").at("cluster_froc"), 0.5), 0.005);
+}
+
+// The cluster models were trained on the groups of one rule; analyze must group the same way. The card
+// records the rule of each family (since session 11): the digital family's must be ClusterParams'
+// defaults, the general family's too except the two digital-only switches (inactive on film).
+TEST(OperatingPoint, ClusterRuleOfTheCommittedModelsIsTheDefault) {
+  const auto card_path = std::filesystem::path(CALCSCOPE_SOURCE_DIR) / "models" / "model-card.json";
+  std::ifstream in(card_path);
+  ASSERT_TRUE(in) << card_path;
+  const auto card = nlohmann::json::parse(in);
+  ASSERT_TRUE(card.contains("cluster_rule")) << "model card without cluster_rule: retrain (scripts/train.sh)";
+  const nlohmann::json defaults = cluster_rule_json(ClusterParams{});
+  EXPECT_EQ(card.at("cluster_rule").at("digital"), defaults);
+  nlohmann::json general = card.at("cluster_rule").at("general");
+  for (const char* digital_only : {"compact_discs_below_pixel_mm", "proposals_below_pixel_mm"})
+    general[digital_only] = defaults.at(digital_only);
+  EXPECT_EQ(general, defaults);
 }
 
 }  // namespace
