@@ -21,6 +21,26 @@ auto run_stage(std::vector<StageRecord>& stages, const std::string& name, nlohma
 
 }  // namespace
 
+nlohmann::json cluster_params_json(const ClusterParams& p) {
+  return {{"link_distance_mm", p.link_distance_mm},
+          {"min_count", p.min_count},
+          {"min_calcification_score", p.min_calcification_score},
+          {"max_diameter_mm", p.max_diameter_mm},
+          {"max_density_per_cm2", p.max_density_per_cm2},
+          {"min_grouped", p.min_grouped},
+          {"max_extent_mm", p.max_extent_mm},
+          {"compact_link_mm", p.compact_link_mm},
+          {"compact_max_extent_mm", p.compact_max_extent_mm},
+          {"compact_discs_below_pixel_mm", p.compact_discs_below_pixel_mm},
+          {"long_group_discs", p.long_group_discs},
+          {"gap_ratio", p.gap_ratio},
+          {"gap_min_mm", p.gap_min_mm},
+          {"complete_pairs", p.complete_pairs},
+          {"weighted_centre", p.weighted_centre},
+          {"proposal_density_factor", p.proposal_density_factor},
+          {"proposals_below_pixel_mm", p.proposals_below_pixel_mm}};
+}
+
 AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
   return analyze(image, options, default_models(image.pixel_size_mm));
 }
@@ -59,21 +79,7 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                            return c;
                          });
   const auto& kp = options.cluster;
-  auto clusters = run_stage(r.stages, "clusters",
-                            {{"link_distance_mm", kp.link_distance_mm},
-                             {"min_count", kp.min_count},
-                             {"min_calcification_score", kp.min_calcification_score},
-                             {"max_diameter_mm", kp.max_diameter_mm},
-                             {"max_density_per_cm2", kp.max_density_per_cm2},
-                             {"compact_link_mm", kp.compact_link_mm},
-                             {"compact_max_extent_mm", kp.compact_max_extent_mm},
-                             {"compact_discs_below_pixel_mm", kp.compact_discs_below_pixel_mm},
-                             {"long_group_discs", kp.long_group_discs},
-                             {"gap_ratio", kp.gap_ratio},
-                             {"gap_min_mm", kp.gap_min_mm},
-                             {"complete_pairs", kp.complete_pairs},
-                             {"weighted_centre", kp.weighted_centre},
-                             {"proposal_density_factor", kp.proposal_density_factor}},
+  auto clusters = run_stage(r.stages, "clusters", cluster_params_json(kp),
                             [&] {
                               auto k = find_clusters(calcs, image.pixel_size_mm, kp, r.region.area_mm2);
                               score_clusters(k, calcs, models);

@@ -269,26 +269,6 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
 
 }  // namespace
 
-nlohmann::json cluster_rule_json(const ClusterParams& p) {
-  return {{"link_distance_mm", p.link_distance_mm},
-          {"min_count", p.min_count},
-          {"min_calcification_score", p.min_calcification_score},
-          {"max_diameter_mm", p.max_diameter_mm},
-          {"max_density_per_cm2", p.max_density_per_cm2},
-          {"min_grouped", p.min_grouped},
-          {"max_extent_mm", p.max_extent_mm},
-          {"compact_link_mm", p.compact_link_mm},
-          {"compact_max_extent_mm", p.compact_max_extent_mm},
-          {"compact_discs_below_pixel_mm", p.compact_discs_below_pixel_mm},
-          {"long_group_discs", p.long_group_discs},
-          {"gap_ratio", p.gap_ratio},
-          {"gap_min_mm", p.gap_min_mm},
-          {"complete_pairs", p.complete_pairs},
-          {"weighted_centre", p.weighted_centre},
-          {"proposal_density_factor", p.proposal_density_factor},
-          {"proposals_below_pixel_mm", p.proposals_below_pixel_mm}};
-}
-
 PhantomImaging phantom_imaging_variety(int i) {
   return {2.5 + 0.1 * ((i * 7) % 11), 0.04 + 0.01 * ((i * 5) % 7), 0.7 + 1.1 / 12 * ((i * 3) % 13)};
 }
@@ -582,8 +562,8 @@ TrainReport train_models(const TrainOptions& o) {
                               {"trained_on", "every training image"},
                               {"used_for", "every image"}}}}},
       {"cluster_rule",  // the grouping the cluster models were trained on (ClusterParams; analyze must use the same)
-       {{"general", cluster_rule_json(general_options.analyze.cluster)},
-        {"digital", cluster_rule_json(o.analyze.cluster)}}},
+       {{"general", cluster_params_json(general_options.analyze.cluster)},
+        {"digital", cluster_params_json(o.analyze.cluster)}}},
       {"data",
        {{"mias_images", mias_images},
         {"phantoms", o.phantoms},

@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 
 #include "calcscope/pipeline/analyze.h"
-#include "calcscope/train/train.h"
 
 namespace calcscope {
 namespace {
@@ -49,7 +48,7 @@ TEST(OperatingPoint, ClusterRuleOfTheCommittedModelsIsTheDefault) {
   ASSERT_TRUE(in) << card_path;
   const auto card = nlohmann::json::parse(in);
   ASSERT_TRUE(card.contains("cluster_rule")) << "model card without cluster_rule: retrain (scripts/train.sh)";
-  const nlohmann::json defaults = cluster_rule_json(ClusterParams{});
+  const nlohmann::json defaults = cluster_params_json(ClusterParams{});
   EXPECT_EQ(card.at("cluster_rule").at("digital"), defaults);
   nlohmann::json general = card.at("cluster_rule").at("general");
   for (const char* digital_only : {"compact_discs_below_pixel_mm", "proposals_below_pixel_mm"})

@@ -7,8 +7,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "calcscope/detect/clusters.h"
-
 #include "calcscope/pipeline/analyze.h"
 
 namespace calcscope {
@@ -64,10 +62,6 @@ struct PhantomImaging {
   double texture_beta, blur_mm, noise;
 };
 PhantomImaging phantom_imaging_variety(int i);
-
-/// The grouping rule as written to the model card (`cluster_rule`): the cluster models are trained on
-/// the groups of these ClusterParams, so analyze must group the same way (tests/train checks it).
-nlohmann::json cluster_rule_json(const ClusterParams& params);
 
 /// Keep probabilities of negative samples for a budget (calcification model, calc_samples() in
 /// src/train/train.cpp): min(1, lambda x hardness[i]) with lambda chosen so that they sum to
