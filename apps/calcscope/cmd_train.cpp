@@ -73,7 +73,7 @@ void register_train(CLI::App& app, Runner& run) {
       ->check(CLI::Range(0.0, 10.0));
   sub->add_option("--proposal-density-factor", a->proposal_factor,
                   "cluster rule: groups proposed at density caps /F, x1 and xF, overlapping ones suppressed by score "
-                  "(0 = one cap, the default)")
+                  "(default 2 on pixels < 0.15 mm; 0 = one cap, as up to session 10)")
       ->check(CLI::Range(0.0, 10.0));
   sub->add_option("--long-group-discs", a->long_group_discs,
                   "cluster rule: 1 = long 5 mm-link groups are taken apart into 1 cm^2 circles too (with --compact-discs-below)")

@@ -53,7 +53,7 @@ struct ClusterParams {
   /// The centre is the members' mean weighted by the log-odds of their scores (clamped to
   /// [0.1, 7]): certain calcifications pull it more than doubtful ones around them.
   bool weighted_centre = true;
-  /// Cluster proposals at several density caps (session 11 experiment; 0 = off, one cap): with a
+  /// Cluster proposals at several density caps (session 11, the default; 0 = one cap): with a
   /// factor f > 1 the groups are formed three times, at caps max_density_per_cm2 / f, x 1 and x f
   /// (min_grouped scaled alike), every distinct group becomes a scored candidate cluster, and
   /// suppress_overlapping_clusters() keeps the best-scoring of those sharing a member. A true

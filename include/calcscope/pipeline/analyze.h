@@ -81,13 +81,13 @@ struct AnalysisResult {
 
 struct ScoringModels;
 
-/// Runs breast segmentation, calcification detection, scoring and clustering with the default
-/// (embedded, trained) models. Throws Error(NotAMammogram) when no breast is found.
 /// The grouping rule's parameters as JSON: the `clusters` stage record of every analysis and the
 /// model card's `cluster_rule` (the cluster models are trained on these groups; tests/train checks
 /// that the committed models' rule is the default).
 nlohmann::json cluster_params_json(const ClusterParams& params);
 
+/// Runs breast segmentation, calcification detection, scoring and clustering with the default
+/// (embedded, trained) models. Throws Error(NotAMammogram) when no breast is found.
 AnalysisResult analyze(const Image& image, const AnalyzeOptions& options = {});
 /// Same with explicit scoring models (training and cross-validation use this).
 AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const ScoringModels& models);
