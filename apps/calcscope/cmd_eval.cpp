@@ -116,6 +116,11 @@ void register_eval(CLI::App& app, Runner& run) {
   sub->add_option("--min-diameter-mm", args->options.min_diameter_mm,
                   "Calcification-level sensitivity counts truth calcifications at least this wide, mm")
       ->capture_default_str();
+  sub->add_option("--eligible-min-members", args->options.eligible_min_members,
+                  "Phantom truth: the eligible-cluster FROC counts clusters with at least this many calcifications "
+                  "of --min-diameter-mm or more")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
   sub->add_option("--malignancy-field", args->options.value_field,
                   "Per-cluster numeric field for a benign-vs-malignant AUC (dots walk into objects)");
   sub->add_option("--bootstrap", args->options.bootstrap.resamples, "Bootstrap resamples for the 95% intervals (0 = none)")

@@ -27,7 +27,7 @@ struct TrainArgs {
   double compact_discs_below = -1;
   double proposal_factor = -1;
   double hard_negatives = -1;
-  int complete_pairs = -1, long_group_discs = -1, extra_phantoms = -1, weighted_centre = -1, digital_models = 1;
+  int complete_pairs = -1, long_group_discs = -1, extra_phantoms = -1, film_phantoms = -1, weighted_centre = -1, digital_models = 1;
   int descriptor_trees = -1, descriptor_depth = -1;
   int calc_trees = -1, calc_depth = -1;
   bool descriptors = false;
@@ -84,6 +84,10 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--digital-extra-phantoms", a->extra_phantoms,
                   "digital family: this many more varied-imaging phantoms (seeds after the --phantoms ones)")
       ->check(CLI::Range(0, 1000));
+  sub->add_option("--film-phantoms", a->film_phantoms,
+                  "general (film) family learns from: 0 = every default-imaging phantom, 1 = the 200 um ones only, "
+                  "2 = the 200 um ones in both renderings (with --digital-models 1)")
+      ->check(CLI::Range(0, 2));
   sub->add_option("--weighted-centre", a->weighted_centre,
                   "cluster rule: 1 = centre weighted by member score log-odds (default), 0 = plain mean")
       ->check(CLI::Range(0, 1));
@@ -138,6 +142,7 @@ void register_train(CLI::App& app, Runner& run) {
       if (a->compact_discs_below >= 0) o.analyze.cluster.compact_discs_below_pixel_mm = a->compact_discs_below;
       if (a->proposal_factor >= 0) o.analyze.cluster.proposal_density_factor = a->proposal_factor;
       if (a->extra_phantoms >= 0) o.digital_extra_phantoms = a->extra_phantoms;
+      if (a->film_phantoms >= 0) o.film_phantoms = a->film_phantoms;
       if (a->hard_negatives >= 0) o.digital_hard_negatives = a->hard_negatives;
       if (a->long_group_discs >= 0) o.analyze.cluster.long_group_discs = a->long_group_discs == 1;
       if (a->weighted_centre >= 0) o.analyze.cluster.weighted_centre = a->weighted_centre == 1;

@@ -1,6 +1,7 @@
 // FROC, ROC AUC, bootstrap and hit rules.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -218,20 +219,33 @@ bool calcification_hit(double x_px, double y_px, const TruthCalcification& t, do
 }
 
 std::vector<FrocUnit> cluster_froc_units(const std::vector<EvalCase>& cases, double min_radius_mm) {
+  return cluster_froc_units(cases, min_radius_mm, [](const TruthImage&, std::size_t) { return true; });
+}
+
+int cluster_members_at_least(const TruthImage& truth, std::size_t index, double min_diameter_mm) {
+  int n = 0;
+  for (const auto& t : truth.calcifications)
+    n += t.cluster_id == truth.clusters.at(index).id && t.diameter_mm >= min_diameter_mm;
+  return n;
+}
+
+std::vector<FrocUnit> cluster_froc_units(const std::vector<EvalCase>& cases, double min_radius_mm,
+                                         const ClusterFilter& counted) {
   std::vector<FrocUnit> units;
   for (const auto& c : cases) {
-    // Locatable truth clusters are the targets; map truth index -> target index.
+    // Locatable (and counted) truth clusters are the targets; map truth index -> target index.
     std::vector<int> target_of(c.truth.clusters.size(), -1);
     FrocUnit u;
     u.exposure = 1.0;
     for (std::size_t t = 0; t < c.truth.clusters.size(); ++t)
-      if (c.truth.clusters[t].locatable) target_of[t] = u.targets++;
+      if (c.truth.clusters[t].locatable && counted(c.truth, t)) target_of[t] = u.targets++;
     for (const auto& d : c.result.clusters) {
       FrocDetection fd;
       fd.score = d.score;
-      for (int t : cluster_hits(d, c.truth, c.result.pixel_size_mm, min_radius_mm))
-        fd.targets.push_back(target_of[static_cast<std::size_t>(t)]);
-      fd.false_positive = fd.targets.empty();
+      const auto hits = cluster_hits(d, c.truth, c.result.pixel_size_mm, min_radius_mm);
+      for (int t : hits)
+        if (target_of[static_cast<std::size_t>(t)] >= 0) fd.targets.push_back(target_of[static_cast<std::size_t>(t)]);
+      fd.false_positive = hits.empty();
       u.detections.push_back(std::move(fd));
     }
     units.push_back(std::move(u));
@@ -375,6 +389,40 @@ EvalReport evaluate(const std::vector<EvalCase>& cases, TruthKind kind, const Ev
   r.clusters = summarise_froc(cluster_froc_units(cases, options.min_radius_mm), options.cluster_fp_rates,
                               options.bootstrap);
   r.image = image_level_auc(cases, options.bootstrap);
+  if (kind == TruthKind::Phantom && calc_truth) {
+    const double dmin = options.min_diameter_mm;
+    const int nmin = options.eligible_min_members;
+    r.eligible_clusters = summarise_froc(
+        cluster_froc_units(cases, options.min_radius_mm,
+                           [&](const TruthImage& t, std::size_t i) { return cluster_members_at_least(t, i, dmin) >= nmin; }),
+        options.cluster_fp_rates, options.bootstrap);
+    // Found per morphology at the main curve's thresholds.
+    std::map<std::string, ClusterGroupFound> groups;
+    for (const auto& c : cases)
+      for (const auto& t : c.truth.clusters)
+        if (t.locatable && !t.morphology.empty()) {
+          auto& g = groups[t.morphology];
+          g.group = t.morphology;
+          ++g.clusters;
+        }
+    for (auto& [word, g] : groups) {
+      g.found.assign(r.clusters.operating_points.size(), 0);
+      for (std::size_t k = 0; k < r.clusters.operating_points.size(); ++k) {
+        const auto& thr = r.clusters.operating_points[k].threshold;
+        if (!thr) continue;
+        for (const auto& c : cases) {
+          std::vector<char> hit(c.truth.clusters.size(), 0);
+          for (const auto& d : c.result.clusters)
+            if (d.score >= *thr)
+              for (int t : cluster_hits(d, c.truth, c.result.pixel_size_mm, options.min_radius_mm))
+                hit[static_cast<std::size_t>(t)] = 1;
+          for (std::size_t t = 0; t < c.truth.clusters.size(); ++t)
+            g.found[k] += hit[t] && c.truth.clusters[t].morphology == word;
+        }
+      }
+      r.clusters_by_morphology.push_back(g);
+    }
+  }
   if (calc_truth)
     r.calcifications = summarise_froc(calcification_froc_units(cases, options.min_diameter_mm, options.calc_margin_mm,
                                                                options.calc_min_distance_mm),

@@ -106,6 +106,17 @@ nlohmann::json report_to_json(const EvalReport& r) {
     j["calcification_froc"] = froc_json(*r.calcifications, "cm2");
     j["calcification_froc"]["min_diameter_mm"] = r.options.min_diameter_mm;
   }
+  if (r.eligible_clusters) {
+    j["cluster_froc_eligible"] = froc_json(*r.eligible_clusters, "image");
+    j["cluster_froc_eligible"]["min_members"] = r.options.eligible_min_members;
+    j["cluster_froc_eligible"]["member_min_diameter_mm"] = r.options.min_diameter_mm;
+  }
+  if (!r.clusters_by_morphology.empty()) {
+    j["clusters_found_by_morphology"] = nlohmann::json::array();
+    for (const auto& g : r.clusters_by_morphology)
+      j["clusters_found_by_morphology"].push_back(
+          {{"morphology", g.group}, {"clusters", g.clusters}, {"found", g.found}});
+  }
   if (r.severity)
     j["severity"] = {{"field", r.severity->field},
                      {"benign", r.severity->benign},
@@ -126,6 +137,26 @@ std::string format_report(const EvalReport& r) {
   os << "Cluster-level FROC: " << r.clusters.detections << " detected clusters; hit = centre within max(truth radius, "
      << fmt("%g", r.options.min_radius_mm) << " mm)\n";
   froc_table(os, r.clusters, "FP/image", r.options.bootstrap);
+
+  if (!r.clusters_by_morphology.empty()) {
+    os << "  found by morphology at those thresholds (FP/image";
+    for (const auto& op : r.clusters.operating_points) os << " " << fmt("%g", op.fp_rate_limit);
+    os << "):\n";
+    for (const auto& g : r.clusters_by_morphology) {
+      char line[96];
+      std::snprintf(line, sizeof line, "    %-22s %3d:", g.group.c_str(), g.clusters);
+      os << line;
+      for (int f : g.found) os << " " << f;
+      os << "\n";
+    }
+  }
+  if (r.eligible_clusters) {
+    os << "\nCluster-level FROC, eligible clusters only (>= " << r.options.eligible_min_members
+       << " calcifications of >= " << fmt("%g", r.options.min_diameter_mm) << " mm: " << r.eligible_clusters->targets
+       << " of " << r.locatable_truth_clusters
+       << "; detections of the others are neither hits nor false positives)\n";
+    froc_table(os, *r.eligible_clusters, "FP/image", r.options.bootstrap);
+  }
 
   os << "\nImage level (has calcifications; image score = max cluster score): ROC AUC " << fmt("%.3f", r.image.auc)
      << "  95% CI " << ci_text(r.image.ci_low, r.image.ci_high) << "  (" << r.image.positives << " vs "

@@ -161,6 +161,7 @@ TruthImage parse_phantom_truth(const nlohmann::json& j, const std::string& stem,
       throw Error(ErrorCode::InvalidData, "image.pixel_size_mm is needed to convert radius_mm", source);
     }
     c.severity = cj.value("severity", std::string());
+    if (cj.contains("morphology") && cj.at("morphology").is_string()) c.morphology = cj.at("morphology").get<std::string>();
     img.clusters.push_back(c);
   }
   for (const auto& cj : calcs) {

@@ -447,7 +447,11 @@ TrainReport train_models(const TrainOptions& o) {
   // worse on the real digital INFN patches, not kept); session 9's keeps MIAS and adds the
   // phantoms rendered with varied imaging (models/README.md). A phantom and its varied twin share
   // a seed and so a fold.
-  const auto general_member = [](const TrainImage& im) { return !im.varied_imaging; };
+  const auto general_member = [&o](const TrainImage& im) {
+    if (!o.digital_models || o.film_phantoms == 0 || im.source != "phantom") return !im.varied_imaging;
+    if (im.pixel_size_mm < kFilmPixelSizeMm) return false;
+    return o.film_phantoms == 2 || !im.varied_imaging;
+  };
   const auto digital_member = [](const TrainImage&) { return true; };
   // With a digital family the general one scores film only, where the 1 cm^2 circles of
   // ClusterParams::compact_discs_below_pixel_mm are never taken: its training groups every image
@@ -462,7 +466,7 @@ TrainReport train_models(const TrainOptions& o) {
   // Out-of-fold scores of one family on its members of one source (the varied phantoms only when
   // asked), optionally digital pixel sizes only.
   auto cases_for = [&](const std::string& source, const FamilyResult& fam, bool digital_only = false,
-                       bool with_varied = false) {
+                       bool with_varied = false, bool film_only = false) {
     const auto& oof_clusters = fam.oof_clusters;
     const auto& oof_calc_scores = fam.oof_calc_scores;
     std::vector<eval::EvalCase> cases;
@@ -470,6 +474,7 @@ TrainReport train_models(const TrainOptions& o) {
       const auto& im = images[i];
       if (im.source != source || (im.varied_imaging && !with_varied)) continue;
       if (digital_only && im.pixel_size_mm >= kFilmPixelSizeMm) continue;
+      if (film_only && im.pixel_size_mm < kFilmPixelSizeMm) continue;
       eval::EvalCase c;
       c.truth = im.truth;
       c.result.stem = im.stem;
@@ -514,12 +519,21 @@ TrainReport train_models(const TrainOptions& o) {
           << eval::format_report(rep) << "\n";
   }
   if (o.phantoms > 0) {
-    const auto rep = eval::evaluate(cases_for("phantom", general), eval::TruthKind::Phantom, eo);
+    // With --film-phantoms the general family has not seen the 70/100 um phantoms: its phantom table
+    // (where the film calcification cut is read) is then the 200 um one.
+    const bool film_table = o.digital_models && o.film_phantoms > 0;
+    const auto rep = eval::evaluate(cases_for("phantom", general, false, false, film_table), eval::TruthKind::Phantom, eo);
     cv["phantom"] = strip_curves(eval::report_to_json(rep));
-    table << "== training phantoms (70/100/200 um, generator-default imaging, general models), " << F
-          << "-fold cross-validation" << (o.digital_models ? " (the film calcification cut is read here)" : "")
-          << " ==\n"
+    table << "== training phantoms (" << (film_table ? "200 um" : "70/100/200 um")
+          << ", generator-default imaging, general models), " << F << "-fold cross-validation"
+          << (o.digital_models ? " (the film calcification cut is read here)" : "") << " ==\n"
           << eval::format_report(rep) << "\n";
+    if (!film_table) {  // the film part alone, for comparison with --film-phantoms
+      const auto rep_film = eval::evaluate(cases_for("phantom", general, false, false, true), eval::TruthKind::Phantom, eo);
+      cv["phantom_film"] = strip_curves(eval::report_to_json(rep_film));
+      table << "== training phantoms at 200 um only (the film part of the table above) ==\n"
+            << eval::format_report(rep_film) << "\n";
+    }
     // The digital operating points are read on the images the digital models score: the 70/100 um
     // phantoms, with the digital family in both renderings.
     const auto rep_digital = eval::evaluate(

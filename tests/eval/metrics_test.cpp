@@ -326,3 +326,64 @@ TEST(Evaluate, ReportCountsAndJson) {
   EXPECT_NE(text.find("FP/image"), std::string::npos);
   EXPECT_NE(text.find("*NOTE 3*"), std::string::npos);
 }
+
+// Phantom truth with morphology words and per-calcification sizes (pixel size 0.1 mm):
+//   P "1" punctate at (100,100), 5 members of 0.3 mm          -> eligible (5 of >= 0.2 mm)
+//   M "2" amorphous at (600,600), 2 of 0.3 mm and 3 of 0.15 mm -> not eligible
+//   detections: dM (600,600) 0.9 hits M; dF (900,100) 0.7 false; dP (100,100) 0.5 hits P.
+// All clusters: thr 0.9 -> 1/2, 0 FP; 0.7 -> 1/2, 1 FP; 0.5 -> 2/2, 1 FP (one image).
+//   FP/image <= 0.1, 0.25, 0.5: 0.5 at thr 0.9; <= 1, 2: 1.0 at thr 0.5.
+//   found by morphology at those thresholds: amorphous 1 1 1 1 1, punctate 0 0 0 1 1.
+// Eligible only (P): dM is neither a hit nor a false positive: thr 0.9 -> 0/1, 0 FP; 0.7 -> 0/1,
+//   1 FP; 0.5 -> 1/1, 1 FP. FP/image <= 0.1-0.5: 0; <= 1, 2: 1.0 at thr 0.5.
+TEST(Evaluate, EligibleClustersAndFoundByMorphologyByHand) {
+  EvalCase c = make_case("A", 0.1, {truth_cluster(100, 100, 30), truth_cluster(600, 600, 30)},
+                         {det(600, 600, 0.9), det(900, 100, 0.7), det(100, 100, 0.5)});
+  c.truth.clusters[0].id = "1";
+  c.truth.clusters[0].morphology = "punctate";
+  c.truth.clusters[1].id = "2";
+  c.truth.clusters[1].morphology = "amorphous";
+  c.truth.has_calcification_truth = true;
+  c.result.breast_area_mm2 = 10000;
+  for (int k = 0; k < 5; ++k) {
+    TruthCalcification p;
+    p.id = "p" + std::to_string(k);
+    p.x = 95 + 2 * k, p.y = 100, p.diameter_mm = 0.3, p.cluster_id = "1";
+    c.truth.calcifications.push_back(p);
+    TruthCalcification m = p;
+    m.id = "m" + std::to_string(k);
+    m.x = 595 + 2 * k, m.y = 600, m.diameter_mm = k < 2 ? 0.3 : 0.15, m.cluster_id = "2";
+    c.truth.calcifications.push_back(m);
+  }
+  EXPECT_EQ(cluster_members_at_least(c.truth, 0, 0.2), 5);
+  EXPECT_EQ(cluster_members_at_least(c.truth, 1, 0.2), 2);
+  EvalOptions opt;
+  opt.bootstrap.resamples = 0;
+  const auto r = evaluate({c}, TruthKind::Phantom, opt);
+  const double all_sens[] = {0.5, 0.5, 0.5, 1.0, 1.0};
+  for (std::size_t k = 0; k < 5; ++k) EXPECT_DOUBLE_EQ(r.clusters.operating_points[k].sensitivity, all_sens[k]) << k;
+  ASSERT_EQ(r.clusters_by_morphology.size(), 2u);  // sorted by word
+  EXPECT_EQ(r.clusters_by_morphology[0].group, "amorphous");
+  EXPECT_EQ(r.clusters_by_morphology[0].clusters, 1);
+  EXPECT_EQ(r.clusters_by_morphology[0].found, (std::vector<int>{1, 1, 1, 1, 1}));
+  EXPECT_EQ(r.clusters_by_morphology[1].group, "punctate");
+  EXPECT_EQ(r.clusters_by_morphology[1].found, (std::vector<int>{0, 0, 0, 1, 1}));
+  ASSERT_TRUE(r.eligible_clusters);
+  EXPECT_EQ(r.eligible_clusters->targets, 1);
+  const double eligible_sens[] = {0, 0, 0, 1.0, 1.0};
+  for (std::size_t k = 0; k < 5; ++k)
+    EXPECT_DOUBLE_EQ(r.eligible_clusters->operating_points[k].sensitivity, eligible_sens[k]) << k;
+  EXPECT_DOUBLE_EQ(*r.eligible_clusters->operating_points[3].threshold, 0.5);
+  EXPECT_DOUBLE_EQ(r.eligible_clusters->operating_points[3].fp_rate, 1.0);  // dF only: dM is no false positive
+  const auto j = report_to_json(r);
+  EXPECT_EQ(j.at("cluster_froc_eligible").at("truth_objects"), 1);
+  EXPECT_EQ(j.at("cluster_froc_eligible").at("min_members"), 5);
+  EXPECT_EQ(j.at("clusters_found_by_morphology").at(1).at("found").at(3), 1);
+  const std::string text = format_report(r);
+  EXPECT_NE(text.find("eligible clusters only"), std::string::npos);
+  EXPECT_NE(text.find("amorphous"), std::string::npos);
+  // MIAS truth has neither
+  const auto m = evaluate(tiny_case(), TruthKind::Mias, opt);
+  EXPECT_FALSE(m.eligible_clusters);
+  EXPECT_TRUE(m.clusters_by_morphology.empty());
+}

@@ -120,6 +120,7 @@ TEST(PhantomTruth, ParsesClustersAndCalcifications) {
   ASSERT_EQ(t.clusters.size(), 1u);
   EXPECT_DOUBLE_EQ(t.clusters[0].radius_px, 40);  // 4 mm at 0.1 mm
   EXPECT_EQ(t.clusters[0].id, "1");
+  EXPECT_EQ(t.clusters[0].morphology, "fine_pleomorphic");
   ASSERT_EQ(t.calcifications.size(), 2u);
   EXPECT_EQ(t.calcifications[1].cluster_id, "1");
   EXPECT_DOUBLE_EQ(*t.calcifications[1].angle_deg, 30);

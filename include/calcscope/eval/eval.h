@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,7 +17,7 @@
 namespace calcscope::eval {
 
 /// Version of the evaluation JSON written by `calcscope eval --output`.
-inline constexpr const char* kEvalSchemaVersion = "1.0.0";
+inline constexpr const char* kEvalSchemaVersion = "1.1.0";
 
 // ---------------------------------------------------------------------------------------------
 // Ground truth
@@ -29,6 +30,7 @@ struct TruthCluster {
   double x = 0, y = 0;     ///< centre, pixels, origin top-left
   double radius_px = 0;    ///< radius of the truth circle, pixels
   std::string severity;    ///< "B" benign, "M" malignant, "" unknown
+  std::string morphology;  ///< phantom truth: the generator's morphology word ("" = unknown)
 };
 
 /// One annotated calcification (phantom truth only).
@@ -228,6 +230,16 @@ bool calcification_hit(double x_px, double y_px, const TruthCalcification& truth
 /// Builds the per-image FROC units for cluster-level evaluation (exposure 1 per image).
 std::vector<FrocUnit> cluster_froc_units(const std::vector<EvalCase>& cases, double min_radius_mm);
 
+/// Truth-cluster filter: (image, index into image.clusters) -> counted as a target.
+using ClusterFilter = std::function<bool(const TruthImage&, std::size_t)>;
+/// The same units with only the truth clusters `counted` accepts as targets; a detection that hits
+/// only uncounted truth clusters is neither found nor a false positive (it found something real).
+std::vector<FrocUnit> cluster_froc_units(const std::vector<EvalCase>& cases, double min_radius_mm,
+                                         const ClusterFilter& counted);
+
+/// Phantom truth: members of truth cluster `index` at least `min_diameter_mm` wide.
+int cluster_members_at_least(const TruthImage& truth, std::size_t index, double min_diameter_mm);
+
 /// Builds per-image units for calcification-level evaluation (phantom truth only; exposure = breast
 /// area in cm^2). Targets are truth calcifications with diameter >= min_diameter_mm; hits on smaller
 /// ones are neither found nor false positives.
@@ -243,6 +255,9 @@ struct EvalOptions {
   std::vector<double> calcification_fp_rates = default_fp_rates(); ///< per cm^2
   BootstrapOptions bootstrap;
   std::string value_field;  ///< per-cluster field for benign-vs-malignant AUC ("" = none)
+  /// Phantom truth: the "eligible" cluster FROC counts clusters with at least this many members of
+  /// at least min_diameter_mm (issue 2's end-to-end definition: 5 of >= 0.2 mm).
+  int eligible_min_members = 5;
 };
 
 struct FrocSummary {
@@ -280,6 +295,14 @@ struct SeverityLevel {
 /// value of the highest-scoring detection (with a value) that hits it.
 SeverityLevel severity_auc(const std::vector<EvalCase>& cases, double min_radius_mm, const std::string& field);
 
+/// Truth clusters of one kind (a morphology word) found at the operating points of the main cluster
+/// FROC: found[k] = those hit by a detection scoring >= that point's threshold.
+struct ClusterGroupFound {
+  std::string group;
+  int clusters = 0;
+  std::vector<int> found;  ///< one per EvalOptions::cluster_fp_rates
+};
+
 struct EvalReport {
   TruthKind truth_kind = TruthKind::Mias;
   EvalOptions options;
@@ -291,6 +314,11 @@ struct EvalReport {
   ImageLevel image;
   std::optional<FrocSummary> calcifications;  ///< when per-calcification truth exists
   std::optional<SeverityLevel> severity;      ///< when options.value_field is set
+  /// Phantom truth: the cluster FROC over the eligible clusters only (EvalOptions::eligible_min_members
+  /// members >= min_diameter_mm); detections of the other truth clusters are not false positives.
+  std::optional<FrocSummary> eligible_clusters;
+  /// Phantom truth with morphology words: found per morphology at the main FROC's thresholds.
+  std::vector<ClusterGroupFound> clusters_by_morphology;
   std::vector<std::string> notes;
 };
 

@@ -37,6 +37,10 @@ struct TrainOptions {
   /// Digital family only: this many more phantoms (the seeds after the `phantoms` ones), rendered
   /// with varied imaging. 0 = none.
   int digital_extra_phantoms = 0;
+  /// With digital_models, which phantoms the general (film) family learns from: 0 = every
+  /// generator-default phantom (70/100/200 um, as up to session 11), 1 = the 200 um ones only,
+  /// 2 = the 200 um ones in both renderings (default and varied imaging).
+  int film_phantoms = 0;
   bool verbose = true;
 };
 
