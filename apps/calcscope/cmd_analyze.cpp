@@ -24,6 +24,7 @@ struct AnalyzeArgs {
   bool recursive = false;
   bool quiet = false;
   bool whole_image = false;
+  bool native_resolution = false;
   std::string polarity = "auto";
   bool exam = false;
 };
@@ -62,6 +63,9 @@ void register_analyze(CLI::App& app, Runner& run) {
       ->check(CLI::IsMember({"auto", "normal", "inverted"}));
   sub->add_flag("--whole-image", a->whole_image,
                 "treat the whole image as breast tissue (patches and crops: no breast segmentation)");
+  sub->add_flag("--native-resolution", a->native_resolution,
+                "analyse at the input's pixel size even when the image is film resampled to digital-size pixels "
+                "(no power above film's resolution: then it is analysed as film by default; docs/algorithms.md)");
   sub->callback([a, &run] {
     run = [a] {
       BatchOptions o;
@@ -71,6 +75,7 @@ void register_analyze(CLI::App& app, Runner& run) {
       o.jobs = a->jobs;
       o.recursive = a->recursive;
       o.analyze.breast.whole_image = a->whole_image;
+      o.analyze.check_resolution = !a->native_resolution;
       o.polarity = a->polarity == "normal" ? Polarity::Normal
                    : a->polarity == "inverted" ? Polarity::Inverted
                                                : Polarity::Auto;

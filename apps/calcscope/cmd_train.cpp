@@ -31,6 +31,7 @@ struct TrainArgs {
   int descriptor_trees = -1, descriptor_depth = -1;
   int calc_trees = -1, calc_depth = -1;
   bool descriptors = false;
+  std::vector<std::string> mias_resampled;  // --mias-resampled (empty = TrainOptions default)
   std::string seeds = "1-600";
   std::string eval_seeds = "1000-1100";
   std::string cache;
@@ -88,6 +89,9 @@ void register_train(CLI::App& app, Runner& run) {
                   "general (film) family learns from: 0 = every default-imaging phantom, 1 = the 200 um ones only, "
                   "2 = the 200 um ones in both renderings (with --digital-models 1)")
       ->check(CLI::Range(0, 2));
+  sub->add_option("--mias-resampled", a->mias_resampled,
+                  "digital family: the MIAS images also resampled to these pixel sizes, mm (e.g. 0.07,0.1; 'none' = not)")
+      ->delimiter(',');
   sub->add_option("--weighted-centre", a->weighted_centre,
                   "cluster rule: 1 = centre weighted by member score log-odds (default), 0 = plain mean")
       ->check(CLI::Range(0, 1));
@@ -143,6 +147,21 @@ void register_train(CLI::App& app, Runner& run) {
       if (a->proposal_factor >= 0) o.analyze.cluster.proposal_density_factor = a->proposal_factor;
       if (a->extra_phantoms >= 0) o.digital_extra_phantoms = a->extra_phantoms;
       if (a->film_phantoms >= 0) o.film_phantoms = a->film_phantoms;
+      if (!a->mias_resampled.empty()) {
+        o.mias_resampled_mm.clear();
+        for (const auto& v : a->mias_resampled) {
+          if (v == "none") continue;
+          double mm = 0;
+          try {
+            mm = std::stod(v);
+          } catch (const std::exception&) {
+            mm = 0;
+          }
+          if (!(mm >= 0.03 && mm < kFilmPixelSizeMm))
+            throw Error(ErrorCode::Usage, "--mias-resampled: pixel sizes between 0.03 and 0.15 mm, or 'none' (got '" + v + "')");
+          o.mias_resampled_mm.push_back(mm);
+        }
+      }
       if (a->hard_negatives >= 0) o.digital_hard_negatives = a->hard_negatives;
       if (a->long_group_discs >= 0) o.analyze.cluster.long_group_discs = a->long_group_discs == 1;
       if (a->weighted_centre >= 0) o.analyze.cluster.weighted_centre = a->weighted_centre == 1;

@@ -4,7 +4,10 @@
 #include <chrono>
 #include <set>
 
+#include <opencv2/imgproc.hpp>
+
 #include "calcscope/detect/scoring.h"
+#include "core/cv_adapter.h"
 
 namespace calcscope {
 namespace {
@@ -41,8 +44,66 @@ nlohmann::json cluster_params_json(const ClusterParams& p) {
           {"proposals_below_pixel_mm", p.proposals_below_pixel_mm}};
 }
 
+namespace {
+
+/// Positions of a result computed on a copy resampled by 1/s (s = copy pixel / input pixel) mapped
+/// back to the input's pixel grid; millimetre fields do not change.
+void map_to_input_grid(AnalysisResult& r, const Image& input) {
+  const double s = r.image_meta_only.pixel_size_mm / input.pixel_size_mm;
+  const auto px = [s](double v) { return (v + 0.5) * s - 0.5; };
+  for (auto& c : r.calcifications) {
+    c.x = px(c.x);
+    c.y = px(c.y);
+    c.area_px *= s * s;
+  }
+  for (auto& k : r.clusters) {
+    k.x = px(k.x);
+    k.y = px(k.y);
+    for (auto& q : k.outline) q.x = px(q.x), q.y = px(q.y);
+  }
+  auto& g = r.region;
+  const auto up = [&](const Mask& m) {
+    if (m.pixels.empty()) return m;
+    cv::Mat out;
+    cv::resize(cvx::view(m), out, cv::Size(input.width, input.height), 0, 0, cv::INTER_NEAREST);
+    return cvx::to_mask(out);
+  };
+  g.mask = up(g.mask);
+  g.breast = up(g.breast);
+  g.nipple = {px(g.nipple.x), px(g.nipple.y)};
+  for (auto& q : g.skin_line) q = {px(q.x), px(q.y)};
+  g.pectoral_top = {px(g.pectoral_top.x), px(g.pectoral_top.y)};
+  g.pectoral_bottom = {px(g.pectoral_bottom.x), px(g.pectoral_bottom.y)};
+  r.image_meta_only.width = input.width;
+  r.image_meta_only.height = input.height;
+  r.image_meta_only.pixel_size_mm = input.pixel_size_mm;
+  r.image_meta_only.info = input.info;
+}
+
+}  // namespace
+
 AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
-  return analyze(image, options, default_models(image.pixel_size_mm));
+  const auto t0 = std::chrono::steady_clock::now();
+  ResolutionCheck rc;
+  if (options.check_resolution && !options.breast.whole_image && image.info.format != "dicom")
+    rc = check_resolution(image);
+  const double check_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  nlohmann::json rec = {{"checked", rc.measured},
+                        {"tiles", rc.tiles},
+                        {"high_to_mid_power_log10", rc.measured ? nlohmann::json(rc.high_to_mid_log10) : nlohmann::json()},
+                        {"film_like_below_log10", kFilmLikeMaxHighPowerLog10},
+                        {"film_like", rc.film_like},
+                        {"analysed_at_pixel_mm", rc.film_like ? kFilmLikeAnalysisPixelSizeMm : image.pixel_size_mm}};
+  AnalysisResult r;
+  if (rc.film_like) {
+    const Image film = resample_image(image, kFilmLikeAnalysisPixelSizeMm);
+    r = analyze(film, options, default_models(film.pixel_size_mm));
+    map_to_input_grid(r, image);
+  } else {
+    r = analyze(image, options, default_models(image.pixel_size_mm));
+  }
+  r.stages.insert(r.stages.begin(), StageRecord{"resolution", check_ms, std::move(rec)});
+  return r;
 }
 
 AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const ScoringModels& models) {

@@ -1,26 +1,90 @@
 // Film is searched for calcifications at a finer working pixel size (see detection_pixel_size_mm()).
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include <opencv2/imgproc.hpp>
 
+#include "calcscope/core/error.h"
 #include "calcscope/pipeline/analyze.h"
 #include "core/cv_adapter.h"
 
 namespace calcscope {
 
+Image resample_image(const Image& image, double pixel_size_mm) {
+  if (image.empty() || !(image.pixel_size_mm > 0) || !(pixel_size_mm > 0))
+    throw Error(ErrorCode::Internal, "resample_image: empty image or pixel size not positive", image.info.source_path);
+  const double f = image.pixel_size_mm / pixel_size_mm;
+  const cv::Size size(std::max(1, static_cast<int>(std::lround(image.width * f))),
+                      std::max(1, static_cast<int>(std::lround(image.height * f))));
+  cv::Mat out;
+  cv::resize(cvx::view(image), out, size, 0, 0, cv::INTER_CUBIC);
+  cv::min(cv::max(out, 0.0), 1.0, out);  // bicubic overshoot stays inside the [0,1] grey range
+  Image r = cvx::to_image(out, pixel_size_mm);
+  r.info = image.info;
+  return r;
+}
+
+ResolutionCheck check_resolution(const Image& image) {
+  ResolutionCheck rc;
+  const double px = image.pixel_size_mm;
+  const double nyquist = 0.5 / px, lo_high = 3.5, hi_high = 0.9 * nyquist;
+  if (image.empty() || !(px > 0) || px >= kFilmPixelSizeMm || hi_high <= lo_high) return rc;
+  const int T = 128;
+  if (image.width < T || image.height < T) return rc;
+  const cv::Mat img = cvx::view(image);
+  double mn = 0, mx = 0;
+  cv::minMaxLoc(img, &mn, &mx);
+  if (!(mx > mn)) return rc;
+  const double floor = mn + 0.15 * (mx - mn);
+  std::vector<cv::Rect> tiles;
+  for (int y = 0; y + T <= image.height; y += T)
+    for (int x = 0; x + T <= image.width; x += T) {
+      const cv::Rect r(x, y, T, T);
+      double tmin = 0;
+      cv::minMaxLoc(img(r), &tmin);
+      if (tmin >= floor) tiles.push_back(r);
+    }
+  if (tiles.size() < 4) return rc;
+  const std::size_t use = std::min<std::size_t>(64, tiles.size());
+  cv::Mat hann(T, T, CV_32F);
+  for (int i = 0; i < T; ++i)
+    for (int j = 0; j < T; ++j)
+      hann.at<float>(i, j) = static_cast<float>((0.5 - 0.5 * std::cos(2 * M_PI * i / T)) * (0.5 - 0.5 * std::cos(2 * M_PI * j / T)));
+  double high = 0, mid = 0;
+  for (std::size_t k = 0; k < use; ++k) {
+    cv::Mat t;
+    img(tiles[k * tiles.size() / use]).convertTo(t, CV_32F);
+    t -= cv::mean(t)[0];
+    t = t.mul(hann);
+    cv::Mat F;
+    cv::dft(t, F, cv::DFT_COMPLEX_OUTPUT);
+    double sh = 0, sm = 0;
+    int nh = 0, nm = 0;
+    for (int i = 0; i < T; ++i)
+      for (int j = 0; j < T; ++j) {
+        const int fi = i <= T / 2 ? i : i - T, fj = j <= T / 2 ? j : j - T;
+        const double f = std::hypot(fi, fj) / (T * px);  // cycles/mm
+        const cv::Vec2f c = F.at<cv::Vec2f>(i, j);
+        const double pw = static_cast<double>(c[0]) * c[0] + static_cast<double>(c[1]) * c[1];
+        if (f >= lo_high && f <= hi_high) sh += pw, ++nh;
+        else if (f >= 1.0 && f <= 2.0) sm += pw, ++nm;
+      }
+    if (nh > 0 && nm > 0) high += sh / nh, mid += sm / nm, ++rc.tiles;
+  }
+  if (rc.tiles < 4 || !(mid > 0)) return rc;
+  rc.measured = true;
+  rc.high_to_mid_log10 = high > 0 ? std::log10(high / mid) : -30.0;
+  rc.film_like = rc.high_to_mid_log10 < kFilmLikeMaxHighPowerLog10;
+  return rc;
+}
+
 std::vector<Calcification> detect_calcifications_for_analysis(const Image& image, const BreastRegion& region,
                                                               const CalcificationParams& params) {
   const double work_px = detection_pixel_size_mm(image.pixel_size_mm);
   if (work_px >= image.pixel_size_mm) return detect_calcifications(image, region, params);
-  const double f = image.pixel_size_mm / work_px;  // > 1: upsampling factor
-  const cv::Size size(std::max(1, static_cast<int>(std::lround(image.width * f))),
-                      std::max(1, static_cast<int>(std::lround(image.height * f))));
-  cv::Mat up;
-  cv::resize(cvx::view(image), up, size, 0, 0, cv::INTER_CUBIC);
-  cv::min(cv::max(up, 0.0), 1.0, up);  // bicubic overshoot stays inside the [0,1] grey range
-  Image work = cvx::to_image(up, work_px);
-  work.info = image.info;
+  const Image work = resample_image(image, work_px);
+  const cv::Size size(work.width, work.height);
   BreastRegion wr;
   cv::Mat m;
   cv::resize(cvx::view(region.mask), m, size, 0, 0, cv::INTER_NEAREST);

@@ -86,7 +86,26 @@ struct TrainImage {
   eval::TruthImage truth;
   bool use_for_clusters = true;
   bool varied_imaging = false;  // phantom rendered with phantom_imaging_variety() (digital family)
+  bool resampled = false;       // MIAS resampled to a digital pixel size (TrainOptions::mias_resampled_mm)
 };
+
+std::string fmt_mm(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
+
+/// MIAS truth on a grid resampled by `f` (pixel centres: x' = (x + 0.5) f - 0.5).
+eval::TruthImage scale_truth(eval::TruthImage t, double f) {
+  for (auto& c : t.clusters) {
+    c.x = (c.x + 0.5) * f - 0.5;
+    c.y = (c.y + 0.5) * f - 0.5;
+    c.radius_px *= f;
+  }
+  if (t.image_height_px > 0) t.image_height_px = static_cast<int>(std::lround(t.image_height_px * f));
+  if (t.pixel_size_mm > 0) t.pixel_size_mm /= f;
+  return t;
+}
 
 std::vector<float> label_candidates(const std::vector<Calcification>& cands, const eval::TruthImage& truth,
                                     double px, const std::string& source) {
@@ -341,6 +360,31 @@ TrainReport train_models(const TrainOptions& o) {
     });
     mias_images = static_cast<int>(stems.size());
     log("MIAS: " + std::to_string(mias_images) + " images");
+    // The same images at digital pixel sizes (digital family only).
+    for (const double rpx : o.digital_models ? o.mias_resampled_mm : std::vector<double>{}) {
+      std::vector<TrainImage> more(stems.size());
+      parallel_for(static_cast<int>(stems.size()), o.threads, [&](int i) {
+        ReadOptions ro;
+        ro.pixel_size_mm = 0.2;
+        const Image img = resample_image(read_image(o.mias_dir / (stems[i] + ".png"), ro), rpx);
+        TrainImage ti;
+        ti.stem = stems[i];
+        ti.source = "mias";
+        ti.resampled = true;
+        ti.fold = mias_fold(stems[i], o.folds);
+        ti.width = img.width;
+        ti.height = img.height;
+        ti.pixel_size_mm = img.pixel_size_mm;
+        const auto region = segment_breast(img, o.analyze.breast);
+        ti.breast_area_mm2 = region.area_mm2;
+        ti.candidates = detect_calcifications_for_analysis(img, region, o.analyze.calcification);
+        ti.truth = scale_truth(truth.images.at(stems[i]), 0.2 / rpx);
+        ti.labels = label_candidates(ti.candidates, ti.truth, ti.pixel_size_mm, "mias");
+        more[i] = std::move(ti);
+      });
+      for (auto& ti : more) images.push_back(std::move(ti));
+      log("MIAS resampled to " + fmt_mm(rpx) + " mm: " + std::to_string(stems.size()) + " images");
+    }
   }
 
   // ---- phantoms ------------------------------------------------------------------------------
@@ -448,6 +492,7 @@ TrainReport train_models(const TrainOptions& o) {
   // phantoms rendered with varied imaging (models/README.md). A phantom and its varied twin share
   // a seed and so a fold.
   const auto general_member = [&o](const TrainImage& im) {
+    if (im.resampled) return false;  // digital pixel sizes: the digital family's
     if (!o.digital_models || o.film_phantoms == 0 || im.source != "phantom") return !im.varied_imaging;
     if (im.pixel_size_mm < kFilmPixelSizeMm) return false;
     return o.film_phantoms == 2 || !im.varied_imaging;
@@ -466,13 +511,15 @@ TrainReport train_models(const TrainOptions& o) {
   // Out-of-fold scores of one family on its members of one source (the varied phantoms only when
   // asked), optionally digital pixel sizes only.
   auto cases_for = [&](const std::string& source, const FamilyResult& fam, bool digital_only = false,
-                       bool with_varied = false, bool film_only = false) {
+                       bool with_varied = false, bool film_only = false, double resampled_px = 0) {
     const auto& oof_clusters = fam.oof_clusters;
     const auto& oof_calc_scores = fam.oof_calc_scores;
     std::vector<eval::EvalCase> cases;
     for (std::size_t i = 0; i < images.size(); ++i) {
       const auto& im = images[i];
       if (im.source != source || (im.varied_imaging && !with_varied)) continue;
+      if (im.resampled != (resampled_px > 0) || (resampled_px > 0 && std::abs(im.pixel_size_mm - resampled_px) > 1e-9))
+        continue;
       if (digital_only && im.pixel_size_mm >= kFilmPixelSizeMm) continue;
       if (film_only && im.pixel_size_mm < kFilmPixelSizeMm) continue;
       eval::EvalCase c;
@@ -516,6 +563,13 @@ TrainReport train_models(const TrainOptions& o) {
     const auto rep = eval::evaluate(cases_for("mias", general), eval::TruthKind::Mias, eo);
     cv["mias"] = strip_curves(eval::report_to_json(rep));
     table << "== MIAS development split, " << F << "-fold patient-pair cross-validation (out-of-fold scores) ==\n"
+          << eval::format_report(rep) << "\n";
+  }
+  for (const double rpx : o.digital_models && mias_images > 0 ? o.mias_resampled_mm : std::vector<double>{}) {
+    const auto rep = eval::evaluate(cases_for("mias", digital, false, false, false, rpx), eval::TruthKind::Mias, eo);
+    cv["mias_resampled_" + fmt_mm(rpx)] = strip_curves(eval::report_to_json(rep));
+    table << "== MIAS resampled to " << fmt_mm(rpx) << " mm (bicubic), digital models, " << F
+          << "-fold patient-pair cross-validation (out-of-fold scores) ==\n"
           << eval::format_report(rep) << "\n";
   }
   if (o.phantoms > 0) {

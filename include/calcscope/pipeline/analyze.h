@@ -47,16 +47,46 @@ inline double detection_pixel_size_mm(double pixel_size_mm) {
   return pixel_size_mm >= kFilmPixelSizeMm ? kFilmWorkPixelSizeMm : pixel_size_mm;
 }
 
+/// The image resampled to another pixel size (bicubic, clamped to the [0,1] grey range; size
+/// round(width x old / new) by round(height x old / new); info kept). Film's working copy, and the
+/// resampled-MIAS checks (training's --mias-resampled, tests/e2e/mias_resampled_test.cpp).
+Image resample_image(const Image& image, double pixel_size_mm);
+
 /// detect_calcifications() at detection_pixel_size_mm(): film is upsampled (bicubic image, nearest
 /// masks), candidates are mapped back to the input's pixel grid (x, y, area_px; mm fields unchanged).
 /// Used by analyze() and by training, so both see the same candidates.
 std::vector<Calcification> detect_calcifications_for_analysis(const Image& image, const BreastRegion& region,
                                                               const CalcificationParams& params = {});
 
+/// Is an image with digital-size pixels really film resampled to them? Film's detail ends at its
+/// own Nyquist frequency (2.5 cycles/mm at 200 um); an upsampled copy has almost no power above
+/// that, while a digital image (or a phantom) has tissue texture and quantum noise up to its own
+/// Nyquist. Measured on up to 64 tiles of 128 x 128 pixels wholly inside the bright foreground
+/// (Hann window, 2-D DFT): log10 of the mean power at 3.5 cycles/mm to 0.9 x Nyquist over the mean
+/// power at 1-2 cycles/mm.
+struct ResolutionCheck {
+  bool measured = false;        ///< false: not applicable (film pixels, pixels >= 0.128 mm, whole-image mode) or < 4 tiles
+  int tiles = 0;
+  double high_to_mid_log10 = 0;
+  bool film_like = false;       ///< measured and high_to_mid_log10 < kFilmLikeMaxHighPowerLog10
+};
+/// Threshold of ResolutionCheck::film_like. Measured (docs/algorithms.md §0): mini-MIAS resampled
+/// to 70 / 100 um -3.1 to -2.7 (8-bit PNG: -2.5 / -2.2); phantoms at 70 / 100 um, blur 0.06-0.10 mm,
+/// noise 0.7-1.8: -2.0 to -0.5 (the lowest: noise 0.7 on dense tissue).
+inline constexpr double kFilmLikeMaxHighPowerLog10 = -2.2;
+/// The pixel size a film-like image is analysed at (film's, as mini-MIAS).
+inline constexpr double kFilmLikeAnalysisPixelSizeMm = 0.2;
+ResolutionCheck check_resolution(const Image& image);
+
 struct AnalyzeOptions {
   BreastParams breast;
   CalcificationParams calcification;
   ClusterParams cluster;
+  /// A raster image (PNG, PGM, TIFF; never a DICOM file, whose modality is trusted) that is film
+  /// resampled to digital pixel sizes (check_resolution()) is analysed as film: resampled to
+  /// kFilmLikeAnalysisPixelSizeMm, film models and cuts, positions mapped back to the input's pixels.
+  /// false = always at the input's pixel size (`analyze --native-resolution`).
+  bool check_resolution = true;
   /// Score cuts applied to the output. < 0 means "use the defaults above".
   double min_calcification_score = -1;
   double min_cluster_score = -1;

@@ -41,6 +41,10 @@ struct TrainOptions {
   /// generator-default phantom (70/100/200 um, as up to session 11), 1 = the 200 um ones only,
   /// 2 = the 200 um ones in both renderings (default and varied imaging).
   int film_phantoms = 0;
+  /// With digital_models: the MIAS images also resampled (bicubic) to these pixel sizes, mm (e.g. 0.07
+  /// and 0.1), as real tissue at digital pixel sizes for the digital family only (truth circles
+  /// scaled; same patient-pair folds). Empty = none.
+  std::vector<double> mias_resampled_mm;
   bool verbose = true;
 };
 

@@ -1,0 +1,110 @@
+// check_resolution() and the film-like route of analyze(): film resampled to digital-size pixels is
+// analysed as film and reported on the input's pixel grid.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "calcscope/phantom/phantom.h"
+#include "calcscope/pipeline/analyze.h"
+
+namespace calcscope {
+namespace {
+
+PhantomSpec small_spec(double pixel_size_mm, double noise, int clusters = 0) {
+  PhantomSpec s;
+  s.width_mm = 70;
+  s.height_mm = 90;
+  s.pixel_size_mm = pixel_size_mm;
+  s.seed = 41;
+  s.noise = noise;
+  s.random_clusters = clusters;
+  return s;
+}
+
+const StageRecord& stage(const AnalysisResult& r, const std::string& name) {
+  for (const auto& s : r.stages)
+    if (s.name == name) return s;
+  throw std::runtime_error("no stage " + name);
+}
+
+TEST(Resolution, DigitalPhantomsAreNotFilmLike) {
+  for (const double px : {0.07, 0.1})
+    for (const double noise : {0.7, 1.8}) {
+      SCOPED_TRACE(px);
+      SCOPED_TRACE(noise);
+      const ResolutionCheck rc = check_resolution(make_phantom(small_spec(px, noise)).image);
+      ASSERT_TRUE(rc.measured);
+      EXPECT_GE(rc.tiles, 4);
+      EXPECT_FALSE(rc.film_like) << rc.high_to_mid_log10;
+      EXPECT_GT(rc.high_to_mid_log10, kFilmLikeMaxHighPowerLog10 + 0.1);  // the lowest case: -1.99
+    }
+}
+
+TEST(Resolution, FilmResampledToDigitalPixelsIsFilmLike) {
+  const Image film = make_phantom(small_spec(0.2, 1.0)).image;
+  EXPECT_FALSE(check_resolution(film).measured) << "film pixels: nothing to check";
+  for (const double px : {0.07, 0.1}) {
+    SCOPED_TRACE(px);
+    const ResolutionCheck rc = check_resolution(resample_image(film, px));
+    ASSERT_TRUE(rc.measured);
+    EXPECT_TRUE(rc.film_like) << rc.high_to_mid_log10;
+    EXPECT_LT(rc.high_to_mid_log10, kFilmLikeMaxHighPowerLog10 - 0.2);
+  }
+}
+
+TEST(Resolution, FilmLikeImageIsAnalysedAsFilmOnTheInputGrid) {
+  const Phantom ph = make_phantom(small_spec(0.2, 1.0, 2));
+  ASSERT_FALSE(ph.clusters.empty());
+  const Image up = resample_image(ph.image, 0.07);
+  const AnalysisResult r = analyze(up);
+  const auto& rec = stage(r, "resolution").parameters;
+  EXPECT_TRUE(rec.at("film_like").get<bool>());
+  EXPECT_DOUBLE_EQ(rec.at("analysed_at_pixel_mm").get<double>(), 0.2);
+  // reported on the input's grid, with the film cuts
+  EXPECT_EQ(r.image_meta_only.width, up.width);
+  EXPECT_EQ(r.image_meta_only.height, up.height);
+  EXPECT_DOUBLE_EQ(r.image_meta_only.pixel_size_mm, 0.07);
+  EXPECT_EQ(r.region.mask.width, up.width);
+  EXPECT_EQ(r.region.breast.height, up.height);
+  EXPECT_DOUBLE_EQ(r.min_cluster_score, default_cluster_min_score(0.2));
+  for (const auto& c : r.calcifications) {
+    EXPECT_NEAR(c.x * 0.07, c.x_mm, 0.07) << "pixel and mm positions disagree";
+    EXPECT_NEAR(c.y * 0.07, c.y_mm, 0.07);
+  }
+  // the same as analysing the film copy directly, positions scaled by 0.2 / 0.07
+  AnalyzeOptions native;
+  native.check_resolution = false;
+  const AnalysisResult direct = analyze(resample_image(up, 0.2), native);
+  ASSERT_EQ(r.clusters.size(), direct.clusters.size());
+  const double s = 0.2 / 0.07;
+  for (std::size_t i = 0; i < r.clusters.size(); ++i) {
+    EXPECT_NEAR(r.clusters[i].x, (direct.clusters[i].x + 0.5) * s - 0.5, 1e-6);
+    EXPECT_NEAR(r.clusters[i].y, (direct.clusters[i].y + 0.5) * s - 0.5, 1e-6);
+    EXPECT_DOUBLE_EQ(r.clusters[i].score, direct.clusters[i].score);
+  }
+  // --native-resolution: analysed at 0.07 mm with the digital cuts
+  const AnalysisResult at_input = analyze(up, native);
+  EXPECT_FALSE(stage(at_input, "resolution").parameters.at("film_like").get<bool>());
+  EXPECT_DOUBLE_EQ(at_input.min_cluster_score, default_cluster_min_score(0.07));
+}
+
+TEST(Resolution, DicomInputIsNotChecked) {
+  Image up = resample_image(make_phantom(small_spec(0.2, 1.0)).image, 0.07);
+  ASSERT_TRUE(check_resolution(up).film_like);
+  up.info.format = "dicom";  // a DICOM mammogram's modality is trusted
+  const AnalysisResult r = analyze(up);
+  EXPECT_FALSE(stage(r, "resolution").parameters.at("checked").get<bool>());
+  EXPECT_DOUBLE_EQ(r.min_cluster_score, default_cluster_min_score(0.07));
+}
+
+TEST(Resolution, WholeImageModeIsNotChecked) {
+  AnalyzeOptions o;
+  o.breast.whole_image = true;
+  const Image film = make_phantom(small_spec(0.2, 1.0)).image;
+  const AnalysisResult r = analyze(resample_image(film, 0.1), o);
+  EXPECT_FALSE(stage(r, "resolution").parameters.at("checked").get<bool>());
+  EXPECT_DOUBLE_EQ(stage(r, "resolution").parameters.at("analysed_at_pixel_mm").get<double>(), 0.1);
+}
+
+}  // namespace
+}  // namespace calcscope
