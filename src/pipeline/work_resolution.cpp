@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
 
@@ -51,6 +52,25 @@ ResolutionCheck check_resolution(const Image& image) {
   for (int i = 0; i < T; ++i)
     for (int j = 0; j < T; ++j)
       hann.at<float>(i, j) = static_cast<float>((0.5 - 0.5 * std::cos(2 * M_PI * i / T)) * (0.5 - 0.5 * std::cos(2 * M_PI * j / T)));
+  // Quantisation noise (white, variance step^2 / 12) fills the high band of an 8-bit file: its
+  // expected power per DFT bin, step^2 / 12 x sum(window^2), is taken off both bands. The step is the
+  // smallest difference between distinct grey values of the tiles (negligible for 16-bit and float).
+  std::vector<float> values;
+  for (std::size_t k = 0; k < use; ++k) {
+    const cv::Mat t = img(tiles[k * tiles.size() / use]);
+    for (int i = 0; i < T; i += 2) {
+      const float* r = t.ptr<float>(i);
+      values.insert(values.end(), r, r + T);
+    }
+  }
+  std::sort(values.begin(), values.end());
+  double step = 1.0;
+  for (std::size_t i = 1; i < values.size(); ++i)
+    if (values[i] > values[i - 1]) step = std::min(step, static_cast<double>(values[i] - values[i - 1]));
+  double window_energy = 0;
+  for (int i = 0; i < T; ++i)
+    for (int j = 0; j < T; ++j) window_energy += static_cast<double>(hann.at<float>(i, j)) * hann.at<float>(i, j);
+  const double quantisation_power = step * step / 12.0 * window_energy;
   double high = 0, mid = 0;
   for (std::size_t k = 0; k < use; ++k) {
     cv::Mat t;
@@ -68,13 +88,15 @@ ResolutionCheck check_resolution(const Image& image) {
         const cv::Vec2f c = F.at<cv::Vec2f>(i, j);
         const double pw = static_cast<double>(c[0]) * c[0] + static_cast<double>(c[1]) * c[1];
         if (f >= lo_high && f <= hi_high) sh += pw, ++nh;
-        else if (f >= 1.0 && f <= 2.0) sm += pw, ++nm;
+        else if (f >= 2.0 && f <= 2.5) sm += pw, ++nm;
       }
     if (nh > 0 && nm > 0) high += sh / nh, mid += sm / nm, ++rc.tiles;
   }
+  high -= quantisation_power * rc.tiles;
+  mid -= quantisation_power * rc.tiles;
   if (rc.tiles < 4 || !(mid > 0)) return rc;
   rc.measured = true;
-  rc.high_to_mid_log10 = high > 0 ? std::log10(high / mid) : -30.0;
+  rc.high_to_mid_log10 = std::log10(std::max(high, mid * 1e-6) / mid);
   rc.film_like = rc.high_to_mid_log10 < kFilmLikeMaxHighPowerLog10;
   return rc;
 }

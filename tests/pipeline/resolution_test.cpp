@@ -36,7 +36,7 @@ TEST(Resolution, DigitalPhantomsAreNotFilmLike) {
       ASSERT_TRUE(rc.measured);
       EXPECT_GE(rc.tiles, 4);
       EXPECT_FALSE(rc.film_like) << rc.high_to_mid_log10;
-      EXPECT_GT(rc.high_to_mid_log10, kFilmLikeMaxHighPowerLog10 + 0.1);  // the lowest case: -1.99
+      EXPECT_GT(rc.high_to_mid_log10, kFilmLikeMaxHighPowerLog10 + 0.2);  // the lowest case: -1.15
     }
 }
 
@@ -49,6 +49,22 @@ TEST(Resolution, FilmResampledToDigitalPixelsIsFilmLike) {
     ASSERT_TRUE(rc.measured);
     EXPECT_TRUE(rc.film_like) << rc.high_to_mid_log10;
     EXPECT_LT(rc.high_to_mid_log10, kFilmLikeMaxHighPowerLog10 - 0.2);
+  }
+}
+
+// An 8-bit file of the same resampled film: the quantisation noise is taken off, so it is film-like
+// too. Without the correction this test fails (-1.19 and -0.95: among the phantoms).
+TEST(Resolution, EightBitQuantisationIsNotMistakenForDetail) {
+  const Image film = make_phantom(small_spec(0.2, 1.0)).image;
+  for (const double px : {0.07, 0.1}) {
+    SCOPED_TRACE(px);
+    Image up = resample_image(film, px);
+    // a narrow grey range, as film tissue often has in an 8-bit file: quantisation is then a large
+    // part of the fine-scale power
+    for (float& v : up.pixels) v = std::round((0.3f + 0.15f * v) * 255.f) / 255.f;
+    const ResolutionCheck rc = check_resolution(up);
+    ASSERT_TRUE(rc.measured);
+    EXPECT_TRUE(rc.film_like) << rc.high_to_mid_log10;
   }
 }
 
