@@ -61,6 +61,10 @@ void BM_Clusters(benchmark::State& st) {
     benchmark::DoNotOptimize(k);
   }
 }
+void BM_ResolutionCheck(benchmark::State& st) {  // raster inputs only (analyze() on DICOM skips it)
+  const auto& p = phantom(pixel_mm_arg(st));
+  for (auto _ : st) benchmark::DoNotOptimize(check_resolution(p.image));
+}
 void BM_Analyze(benchmark::State& st) {
   const auto& p = phantom(pixel_mm_arg(st));
   for (auto _ : st) benchmark::DoNotOptimize(analyze(p.image));
@@ -73,6 +77,7 @@ void BM_PhantomGenerate(benchmark::State& st) {
 BENCHMARK(BM_Breast)->Arg(70)->Arg(100)->Arg(200)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Calcifications)->Arg(70)->Arg(100)->Arg(200)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Clusters)->Arg(70)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ResolutionCheck)->Arg(70)->Arg(100)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Analyze)->Arg(70)->Arg(100)->Arg(200)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PhantomGenerate)->Arg(70)->Unit(benchmark::kMillisecond)->Iterations(2);
 
