@@ -92,6 +92,8 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
                         {"tiles", rc.tiles},
                         {"high_to_mid_power_log10", rc.measured ? nlohmann::json(rc.high_to_mid_log10) : nlohmann::json()},
                         {"film_like_below_log10", kFilmLikeMaxHighPowerLog10},
+                        {"mid_to_low_power_log10", rc.measured ? nlohmann::json(rc.mid_to_low_log10) : nlohmann::json()},
+                        {"film_like_mid_above_log10", kFilmLikeMinMidPowerLog10},
                         {"film_like", rc.film_like},
                         {"analysed_at_pixel_mm", rc.film_like ? kFilmLikeAnalysisPixelSizeMm : image.pixel_size_mm}};
   AnalysisResult r;

@@ -77,9 +77,12 @@ ResolutionCheck check_resolution(const Image& image) {
     for (int j = 0; j < T; ++j) {
       const int fi = i <= T / 2 ? i : i - T, fj = j <= T / 2 ? j : j - T;
       const double f = std::hypot(fi, fj) / (T * px);  // cycles/mm
-      band.at<unsigned char>(i, j) = (f >= lo_high && f <= hi_high) ? 2 : (f >= 2.0 && f <= 2.5) ? 1 : 0;
+      band.at<unsigned char>(i, j) = (f >= lo_high && f <= hi_high) ? 2
+                                     : (f >= 2.0 && f <= 2.5)         ? 1
+                                     : (f >= 1.25 && f <= 1.75)       ? 3
+                                                                      : 0;
     }
-  double high = 0, mid = 0;
+  double high = 0, mid = 0, low = 0;
   for (std::size_t k = 0; k < use; ++k) {
     cv::Mat t;
     img(tiles[k * tiles.size() / use]).convertTo(t, CV_32F);
@@ -87,8 +90,8 @@ ResolutionCheck check_resolution(const Image& image) {
     t = t.mul(hann);
     cv::Mat F;
     cv::dft(t, F, cv::DFT_COMPLEX_OUTPUT);
-    double sh = 0, sm = 0;
-    int nh = 0, nm = 0;
+    double sh = 0, sm = 0, sl = 0;
+    int nh = 0, nm = 0, nl = 0;
     for (int i = 0; i < T; ++i) {
       const cv::Vec2f* row = F.ptr<cv::Vec2f>(i);
       const unsigned char* b = band.ptr<unsigned char>(i);
@@ -96,17 +99,20 @@ ResolutionCheck check_resolution(const Image& image) {
         if (b[j] == 0) continue;
         const double pw = static_cast<double>(row[j][0]) * row[j][0] + static_cast<double>(row[j][1]) * row[j][1];
         if (b[j] == 2) sh += pw, ++nh;
-        else sm += pw, ++nm;
+        else if (b[j] == 1) sm += pw, ++nm;
+        else sl += pw, ++nl;
       }
     }
-    if (nh > 0 && nm > 0) high += sh / nh, mid += sm / nm, ++rc.tiles;
+    if (nh > 0 && nm > 0 && nl > 0) high += sh / nh, mid += sm / nm, low += sl / nl, ++rc.tiles;
   }
   high -= quantisation_power * rc.tiles;
   mid -= quantisation_power * rc.tiles;
-  if (rc.tiles < 4 || !(mid > 0)) return rc;
+  low -= quantisation_power * rc.tiles;
+  if (rc.tiles < 4 || !(mid > 0) || !(low > 0)) return rc;
   rc.measured = true;
   rc.high_to_mid_log10 = std::log10(std::max(high, mid * 1e-6) / mid);
-  rc.film_like = rc.high_to_mid_log10 < kFilmLikeMaxHighPowerLog10;
+  rc.mid_to_low_log10 = std::log10(mid / low);
+  rc.film_like = rc.high_to_mid_log10 < kFilmLikeMaxHighPowerLog10 && rc.mid_to_low_log10 > kFilmLikeMinMidPowerLog10;
   return rc;
 }
 

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include <opencv2/imgproc.hpp>
+
 #include "calcscope/phantom/phantom.h"
 #include "calcscope/pipeline/analyze.h"
 
@@ -65,6 +67,23 @@ TEST(Resolution, EightBitQuantisationIsNotMistakenForDetail) {
     const ResolutionCheck rc = check_resolution(up);
     ASSERT_TRUE(rc.measured);
     EXPECT_TRUE(rc.film_like) << rc.high_to_mid_log10;
+  }
+}
+
+// A digital image smoothed after acquisition (noise reduction, or noise blurred by the detector) loses
+// its fine detail too, but its power falls gradually, already below film's 2.5 cycles/mm: it stays
+// digital. (Analysed as film such phantoms scored worse than natively: docs/algorithms.md §0.)
+TEST(Resolution, SmoothedDigitalImageIsNotFilmLike) {
+  for (const double sigma_px : {1.0, 1.43, 2.0}) {
+    SCOPED_TRACE(sigma_px);
+    Image img = make_phantom(small_spec(0.07, 1.0)).image;
+    cv::Mat m(img.height, img.width, CV_32F, img.pixels.data());
+    cv::GaussianBlur(m, m, cv::Size(0, 0), sigma_px);
+    const ResolutionCheck rc = check_resolution(img);
+    ASSERT_TRUE(rc.measured);
+    EXPECT_LT(rc.high_to_mid_log10, kFilmLikeMaxHighPowerLog10) << "the high band alone would call it film";
+    EXPECT_LT(rc.mid_to_low_log10, kFilmLikeMinMidPowerLog10);
+    EXPECT_FALSE(rc.film_like);
   }
 }
 

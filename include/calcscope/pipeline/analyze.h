@@ -64,18 +64,28 @@ std::vector<Calcification> detect_calcifications_for_analysis(const Image& image
 /// Nyquist. Measured on up to 64 tiles of 128 x 128 pixels wholly inside the bright foreground
 /// (Hann window, 2-D DFT): log10 of the mean power at 3.5 cycles/mm to 0.9 x Nyquist over the mean
 /// power at 2-2.5 cycles/mm (film's top octave), both less the white power of the file's grey-level
-/// quantisation (step^2 / 12: 8-bit files).
+/// quantisation (step^2 / 12: 8-bit files). A digital image smoothed after acquisition (noise
+/// reduction, or quantum noise blurred by the detector) can lose that power too, but gradually: its
+/// power already falls below 2.5 cycles/mm, where resampled film keeps its tissue texture. So the
+/// slope below film's Nyquist, log10 of the power at 2-2.5 over 1.25-1.75 cycles/mm, must be gentle.
 struct ResolutionCheck {
   bool measured = false;        ///< false: not applicable (film pixels, pixels >= 0.128 mm, whole-image mode) or < 4 tiles
   int tiles = 0;
   double high_to_mid_log10 = 0;
-  bool film_like = false;       ///< measured and high_to_mid_log10 < kFilmLikeMaxHighPowerLog10
+  double mid_to_low_log10 = 0;
+  /// measured, high_to_mid_log10 < kFilmLikeMaxHighPowerLog10 and mid_to_low_log10 > kFilmLikeMinMidPowerLog10
+  bool film_like = false;
 };
 /// Threshold of ResolutionCheck::film_like, halfway between what was measured (docs/algorithms.md
 /// §0): all 212 mini-MIAS images resampled to 70 / 100 um -2.74 to -2.24 / -2.37 to -1.96 (8-bit
 /// files the same); phantoms at 70 / 100 um (development, held-out and robustness sets, blur
 /// 0.04-0.10 mm, noise 0.7-1.8, texture exponent 2.6-3.4) -1.54 and above.
 inline constexpr double kFilmLikeMaxHighPowerLog10 = -1.75;
+/// Lower limit of ResolutionCheck::mid_to_low_log10 for film_like, halfway between what was measured:
+/// all 212 mini-MIAS images resampled to 70 / 100 um (bicubic; bilinear and Lanczos on 4) -0.74 to
+/// -0.44; development phantoms at 70 um smoothed after the noise with a Gaussian of 0.8-2 pixels,
+/// those whose high band fell below kFilmLikeMaxHighPowerLog10: -0.84 and below.
+inline constexpr double kFilmLikeMinMidPowerLog10 = -0.79;
 /// The pixel size a film-like image is analysed at (film's, as mini-MIAS).
 inline constexpr double kFilmLikeAnalysisPixelSizeMm = 0.2;
 ResolutionCheck check_resolution(const Image& image);
