@@ -339,49 +339,35 @@ TrainReport train_models(const TrainOptions& o) {
     for (const auto& [stem, t] : truth.images)
       if (fs::exists(o.mias_dir / (stem + ".png"))) stems.push_back(stem);
     if (stems.empty()) throw Error(ErrorCode::FileNotFound, "no MIAS images found", o.mias_dir.string());
-    images.resize(stems.size());
-    parallel_for(static_cast<int>(stems.size()), o.threads, [&](int i) {
+    // One MIAS image as stored (resample_px 0) or resampled to a digital pixel size (digital family).
+    const auto load = [&](const std::string& stem, double resample_px) {
       ReadOptions ro;
       ro.pixel_size_mm = 0.2;
-      const Image img = read_image(o.mias_dir / (stems[i] + ".png"), ro);
+      Image img = read_image(o.mias_dir / (stem + ".png"), ro);
+      if (resample_px > 0) img = resample_image(img, resample_px);
       TrainImage ti;
-      ti.stem = stems[i];
+      ti.stem = stem;
       ti.source = "mias";
-      ti.fold = mias_fold(stems[i], o.folds);
+      ti.resampled = resample_px > 0;
+      ti.fold = mias_fold(stem, o.folds);
       ti.width = img.width;
       ti.height = img.height;
       ti.pixel_size_mm = img.pixel_size_mm;
       const auto region = segment_breast(img, o.analyze.breast);
       ti.breast_area_mm2 = region.area_mm2;
       ti.candidates = detect_calcifications_for_analysis(img, region, o.analyze.calcification);
-      ti.truth = truth.images.at(stems[i]);
+      ti.truth = resample_px > 0 ? scale_truth(truth.images.at(stem), 0.2 / resample_px) : truth.images.at(stem);
       ti.labels = label_candidates(ti.candidates, ti.truth, ti.pixel_size_mm, "mias");
-      images[i] = std::move(ti);
-    });
+      return ti;
+    };
+    images.resize(stems.size());
+    parallel_for(static_cast<int>(stems.size()), o.threads, [&](int i) { images[i] = load(stems[i], 0); });
     mias_images = static_cast<int>(stems.size());
     log("MIAS: " + std::to_string(mias_images) + " images");
     // The same images at digital pixel sizes (digital family only).
     for (const double rpx : o.digital_models ? o.mias_resampled_mm : std::vector<double>{}) {
       std::vector<TrainImage> more(stems.size());
-      parallel_for(static_cast<int>(stems.size()), o.threads, [&](int i) {
-        ReadOptions ro;
-        ro.pixel_size_mm = 0.2;
-        const Image img = resample_image(read_image(o.mias_dir / (stems[i] + ".png"), ro), rpx);
-        TrainImage ti;
-        ti.stem = stems[i];
-        ti.source = "mias";
-        ti.resampled = true;
-        ti.fold = mias_fold(stems[i], o.folds);
-        ti.width = img.width;
-        ti.height = img.height;
-        ti.pixel_size_mm = img.pixel_size_mm;
-        const auto region = segment_breast(img, o.analyze.breast);
-        ti.breast_area_mm2 = region.area_mm2;
-        ti.candidates = detect_calcifications_for_analysis(img, region, o.analyze.calcification);
-        ti.truth = scale_truth(truth.images.at(stems[i]), 0.2 / rpx);
-        ti.labels = label_candidates(ti.candidates, ti.truth, ti.pixel_size_mm, "mias");
-        more[i] = std::move(ti);
-      });
+      parallel_for(static_cast<int>(stems.size()), o.threads, [&](int i) { more[i] = load(stems[i], rpx); });
       for (auto& ti : more) images.push_back(std::move(ti));
       log("MIAS resampled to " + fmt_mm(rpx) + " mm: " + std::to_string(stems.size()) + " images");
     }
