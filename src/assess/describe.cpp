@@ -525,8 +525,10 @@ ImageDescription describe_image(const Image& image, const AnalysisResult& result
   const DescriptorModel* model = nullptr;
   if (p.use_descriptor_model) {
     model = p.descriptor_model ? p.descriptor_model : DescriptorModel::embedded();
+    // the pixel size the image was analysed at: film resampled to fine pixels is described as film
+    const double apx = result.analysed_pixel_size_mm > 0 ? result.analysed_pixel_size_mm : px;
     if (model && !p.descriptor_model_any_pixel_size &&
-        !(px >= model->min_pixel_size_mm() && px <= model->max_pixel_size_mm()))
+        !(apx >= model->min_pixel_size_mm() && apx <= model->max_pixel_size_mm()))
       model = nullptr;
   }
   std::map<int, std::size_t> index;  // calcification id -> position in result/out

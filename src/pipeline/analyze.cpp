@@ -101,6 +101,7 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
     const Image film = resample_image(image, kFilmLikeAnalysisPixelSizeMm);
     r = analyze(film, options, default_models(film.pixel_size_mm));
     map_to_input_grid(r, image);
+    r.analysed_pixel_size_mm = film.pixel_size_mm;
   } else {
     r = analyze(image, options, default_models(image.pixel_size_mm));
   }
@@ -110,6 +111,7 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
 
 AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const ScoringModels& models) {
   AnalysisResult r;
+  r.analysed_pixel_size_mm = image.pixel_size_mm;
   r.image_meta_only.width = image.width;
   r.image_meta_only.height = image.height;
   r.image_meta_only.pixel_size_mm = image.pixel_size_mm;

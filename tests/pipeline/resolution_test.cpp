@@ -6,6 +6,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "calcscope/assess/describe.h"
 #include "calcscope/phantom/phantom.h"
 #include "calcscope/pipeline/analyze.h"
 
@@ -102,6 +103,7 @@ TEST(Resolution, FilmLikeImageIsAnalysedAsFilmOnTheInputGrid) {
   EXPECT_EQ(r.region.mask.width, up.width);
   EXPECT_EQ(r.region.breast.height, up.height);
   EXPECT_DOUBLE_EQ(r.min_cluster_score, default_cluster_min_score(0.2));
+  EXPECT_DOUBLE_EQ(r.analysed_pixel_size_mm, 0.2);
   for (const auto& c : r.calcifications) {
     EXPECT_NEAR(c.x * 0.07, c.x_mm, 0.07) << "pixel and mm positions disagree";
     EXPECT_NEAR(c.y * 0.07, c.y_mm, 0.07);
@@ -121,6 +123,25 @@ TEST(Resolution, FilmLikeImageIsAnalysedAsFilmOnTheInputGrid) {
   const AnalysisResult at_input = analyze(up, native);
   EXPECT_FALSE(stage(at_input, "resolution").parameters.at("film_like").get<bool>());
   EXPECT_DOUBLE_EQ(at_input.min_cluster_score, default_cluster_min_score(0.07));
+  EXPECT_DOUBLE_EQ(at_input.analysed_pixel_size_mm, 0.07);
+}
+
+// Described as film too: the rules, not the learned descriptors (trained on 70 um phantoms).
+TEST(Resolution, FilmLikeImageIsDescribedAsFilm) {
+  const Image up = resample_image(make_phantom(small_spec(0.2, 1.0, 3)).image, 0.07);
+  AnalyzeOptions all;
+  all.min_calcification_score = all.min_cluster_score = 0;
+  const AnalysisResult routed = analyze(up, all);
+  ASSERT_FALSE(routed.clusters.empty());
+  for (const auto& c : describe_image(up, routed).clusters)
+    EXPECT_NE(c.measurements.value("morphology_source", std::string()), "model") << "cluster " << c.cluster_id;
+  all.check_resolution = false;  // analysed at 0.07 mm: the learned descriptors describe it
+  const AnalysisResult native = analyze(up, all);
+  ASSERT_FALSE(native.clusters.empty());
+  int by_model = 0;
+  for (const auto& c : describe_image(up, native).clusters)
+    by_model += c.measurements.value("distribution_source", std::string()) == "model";
+  EXPECT_GT(by_model, 0);
 }
 
 TEST(Resolution, DicomInputIsNotChecked) {

@@ -118,6 +118,9 @@ struct AnalysisResult {
   std::vector<StageRecord> stages;
   double min_calcification_score = 0;
   double min_cluster_score = 0;
+  /// The pixel size the models, cuts and descriptors were chosen for: the input's, or
+  /// kFilmLikeAnalysisPixelSizeMm for film-like raster images (check_resolution()). 0 = the input's.
+  double analysed_pixel_size_mm = 0;
   std::string models;  ///< description of the scoring models used
 };
 
