@@ -541,7 +541,7 @@ TrainReport train_models(const TrainOptions& o) {
   std::ostringstream table;
   // the model card keeps the operating points, not the full curves
   auto strip_curves = [](nlohmann::json j) {
-    for (const char* level : {"cluster_froc", "calcification_froc"})
+    for (const char* level : {"cluster_froc", "calcification_froc", "cluster_froc_eligible"})
       if (j.contains(level) && j[level].is_object()) j[level].erase("curve");
     return j;
   };
