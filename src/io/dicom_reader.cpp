@@ -535,6 +535,8 @@ Image read_dicom(const std::filesystem::path& path, const ReadOptions& options) 
   info.study_time = get_string(*ds, DCM_StudyTime);
   info.accession_number = get_string(*ds, DCM_AccessionNumber);
   info.manufacturer = get_string(*ds, DCM_Manufacturer);
+  info.detector_type = upper(get_string(*ds, DCM_DetectorType));
+  info.conversion_type = upper(get_string(*ds, DCM_ConversionType));
   std::string laterality = upper(get_string(*ds, DCM_ImageLaterality));
   if (laterality != "L" && laterality != "R") laterality = upper(get_string(*ds, DCM_Laterality));
   info.laterality = (laterality == "L" || laterality == "R") ? laterality : "";

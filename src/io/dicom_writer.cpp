@@ -186,7 +186,7 @@ void write_dicom_mg(const Image& image, const std::filesystem::path& path, const
   w.str(DCM_PartialView, "NO");
   w.str(DCM_OrganExposed, "BREAST");
   w.empty_sequence(DCM_AcquisitionContextSequence);
-  w.str(DCM_DetectorType, "DIRECT");
+  w.str(DCM_DetectorType, options.detector_type);
   w.str(DCM_QualityControlImage, "NO");
   w.str(DCM_BurnedInAnnotation, "NO");
   // DX Detector: spacing

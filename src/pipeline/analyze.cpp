@@ -82,13 +82,27 @@ void map_to_input_grid(AnalysisResult& r, const Image& input) {
 
 }  // namespace
 
+bool declares_digital_detector(const ImageInfo& info) {
+  if (info.format != "dicom" || info.conversion_type == "DF") return false;
+  return info.detector_type == "DIRECT" || info.detector_type == "SCINTILLATOR" || info.detector_type == "STORAGE";
+}
+
+std::string resolution_check_skipped_because(const Image& image, const AnalyzeOptions& options) {
+  if (!options.check_resolution) return "turned off (--native-resolution)";
+  if (options.breast.whole_image) return "whole-image mode (a patch, not a mammogram)";
+  if (declares_digital_detector(image.info))
+    return "the DICOM header declares a digital detector (DetectorType " + image.info.detector_type + ")";
+  return {};
+}
+
 AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   ResolutionCheck rc;
-  if (options.check_resolution && !options.breast.whole_image && image.info.format != "dicom")
-    rc = check_resolution(image);
+  const std::string skip = resolution_check_skipped_because(image, options);
+  if (skip.empty()) rc = check_resolution(image);
   const double check_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   nlohmann::json rec = {{"checked", rc.measured},
+                        {"not_checked_because", skip.empty() ? nlohmann::json() : nlohmann::json(skip)},
                         {"tiles", rc.tiles},
                         {"high_to_mid_power_log10", rc.measured ? nlohmann::json(rc.high_to_mid_log10) : nlohmann::json()},
                         {"film_like_below_log10", kFilmLikeMaxHighPowerLog10},

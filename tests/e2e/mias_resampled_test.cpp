@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +24,7 @@
 
 #include "calcscope/eval/eval.h"
 #include "calcscope/io/image_reader.h"
+#include "calcscope/io/image_writer.h"
 #include "calcscope/pipeline/analyze.h"
 #include "test_support.h"
 
@@ -97,6 +99,48 @@ TEST(MiasResampled, SmokeOneClusterAtBothDigitalPixelSizes) {
       for (const auto& d : c.result.clusters)
         hit = hit || !eval::cluster_hits(d, c.truth, c.result.pixel_size_mm, 5.0).empty();
       EXPECT_TRUE(hit) << c.result.clusters.size() << " clusters reported, none on the truth cluster";
+    }
+  }
+}
+
+// The same film stored as a 70 um DICOM MG image, read back from the file: without a DetectorType
+// (as a digitised film would be) it is checked and analysed as film, and its cluster is found; with
+// DetectorType DIRECT the header is trusted and the image goes the digital way unchecked.
+TEST(MiasResampled, DicomWithoutADigitalDetectorIsAnalysedAsFilm) {
+  const auto dir = mias_dir();
+  if (!dir) GTEST_SKIP() << "../shared/data/mias not found beside the checkout: the resampled-MIAS test needs it";
+  const auto truth = eval::read_mias_truth(*dir / "truth.txt");
+  ReadOptions ro;
+  ro.pixel_size_mm = 0.2;
+  const Image film = read_image(*dir / "mdb241.png", ro);
+  const Image up = resample_image(film, 0.07);
+  test::TempDir tmp("calcscope-mias-dicom");
+  for (const std::string detector : {"", "DIRECT"}) {
+    SCOPED_TRACE("DetectorType '" + detector + "'");
+    DicomWriteOptions wo;
+    wo.bits_stored = 12;
+    wo.detector_type = detector;
+    wo.laterality = "R";
+    wo.view = "MLO";
+    const auto path = tmp / ("mdb241_" + (detector.empty() ? std::string("none") : detector) + ".dcm");
+    write_dicom_mg(up, path, wo);
+    const Image img = read_image(path);
+    ASSERT_EQ(img.info.format, "dicom");
+    EXPECT_EQ(img.info.detector_type, detector);
+    const AnalysisResult r = analyze(img);
+    const auto& rec = r.stages.front().parameters;
+    ASSERT_EQ(r.stages.front().name, "resolution");
+    if (detector.empty()) {
+      EXPECT_TRUE(rec.at("film_like").get<bool>());
+      EXPECT_DOUBLE_EQ(r.analysed_pixel_size_mm, kFilmLikeAnalysisPixelSizeMm);
+      const auto& t = truth.images.at("mdb241").clusters.front();
+      bool hit = false;
+      for (const auto& k : r.clusters)  // truth on the 200 um grid, detections on the 70 um one
+        hit = hit || std::hypot(k.x_mm - t.x * 0.2, k.y_mm - t.y * 0.2) <= std::max(5.0, t.radius_px * 0.2);
+      EXPECT_TRUE(hit) << r.clusters.size() << " clusters reported, none on the truth cluster";
+    } else {
+      EXPECT_FALSE(rec.at("checked").get<bool>());
+      EXPECT_FALSE(rec.at("film_like").get<bool>());
     }
   }
 }

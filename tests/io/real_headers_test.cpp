@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "calcscope/io/image_reader.h"
+#include "calcscope/pipeline/analyze.h"
 #include "io_test_util.h"
 #include "test_support.h"
 
@@ -38,6 +39,9 @@ TEST(RealHeaders, GeForPresentationUsesImagerPixelSpacingNotNonsensePixelSpacing
     EXPECT_EQ(img.info.manufacturer, "GE MEDICAL SYSTEMS");
     EXPECT_EQ(img.info.study_date, "20130412");
     EXPECT_EQ(img.info.transfer_syntax, "1.2.840.10008.1.2.1");
+    EXPECT_EQ(img.info.detector_type, "SCINTILLATOR");  // trusted: never routed as film-like
+    EXPECT_EQ(img.info.conversion_type, "WSD");
+    EXPECT_TRUE(declares_digital_detector(img.info));
   }
   // Seno_1 pixels 0x090c, 0x0912 (MONOCHROME2): the second is brighter
   const Image img = read_image(dir / "MG-Im-GE_Seno_1_ForPresentation.dcm");

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <opencv2/imgproc.hpp>
 
@@ -144,13 +147,37 @@ TEST(Resolution, FilmLikeImageIsDescribedAsFilm) {
   EXPECT_GT(by_model, 0);
 }
 
-TEST(Resolution, DicomInputIsNotChecked) {
+TEST(Resolution, DicomDeclaringADigitalDetectorIsNotChecked) {
   Image up = resample_image(make_phantom(small_spec(0.2, 1.0)).image, 0.07);
   ASSERT_TRUE(check_resolution(up).film_like);
-  up.info.format = "dicom";  // a DICOM mammogram's modality is trusted
-  const AnalysisResult r = analyze(up);
-  EXPECT_FALSE(stage(r, "resolution").parameters.at("checked").get<bool>());
-  EXPECT_DOUBLE_EQ(r.min_cluster_score, default_cluster_min_score(0.07));
+  up.info.format = "dicom";
+  for (const char* detector : {"DIRECT", "SCINTILLATOR", "STORAGE"}) {
+    SCOPED_TRACE(detector);
+    up.info.detector_type = detector;  // a digital detector made these pixels: trusted
+    const AnalysisResult r = analyze(up);
+    const auto& rec = stage(r, "resolution").parameters;
+    EXPECT_FALSE(rec.at("checked").get<bool>());
+    EXPECT_NE(rec.at("not_checked_because").get<std::string>().find(detector), std::string::npos);
+    EXPECT_DOUBLE_EQ(r.min_cluster_score, default_cluster_min_score(0.07));
+  }
+}
+
+TEST(Resolution, DicomOfDigitisedFilmIsChecked) {
+  Image up = resample_image(make_phantom(small_spec(0.2, 1.0)).image, 0.07);
+  up.info.format = "dicom";
+  for (const auto& [detector, conversion] : std::vector<std::pair<std::string, std::string>>{
+           {"", ""}, {"FILM", ""}, {"DIRECT", "DF"}}) {  // no detector, film, or declared digitised film
+    SCOPED_TRACE(detector + "/" + conversion);
+    up.info.detector_type = detector;
+    up.info.conversion_type = conversion;
+    EXPECT_FALSE(declares_digital_detector(up.info));
+    const AnalysisResult r = analyze(up);
+    const auto& rec = stage(r, "resolution").parameters;
+    EXPECT_TRUE(rec.at("checked").get<bool>());
+    EXPECT_TRUE(rec.at("not_checked_because").is_null());
+    EXPECT_TRUE(rec.at("film_like").get<bool>());
+    EXPECT_DOUBLE_EQ(r.analysed_pixel_size_mm, kFilmLikeAnalysisPixelSizeMm);
+  }
 }
 
 TEST(Resolution, WholeImageModeIsNotChecked) {

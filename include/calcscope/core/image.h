@@ -26,6 +26,8 @@ struct ImageInfo {
   // DICOM identity, used by reports and the SR (empty for raster input)
   std::string sop_class_uid, sop_instance_uid, study_instance_uid, series_instance_uid;
   std::string patient_id, patient_name, study_date, study_time, accession_number, manufacturer;
+  std::string detector_type;    ///< DICOM DetectorType (0018,7004), upper case: "DIRECT", "SCINTILLATOR", "STORAGE", "FILM" or ""
+  std::string conversion_type;  ///< DICOM ConversionType (0008,0064), upper case: "DF" = digitised film, "WSD", ... or ""
   std::vector<std::string> warnings;  ///< non-fatal problems found while reading
 };
 

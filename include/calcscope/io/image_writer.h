@@ -33,6 +33,9 @@ struct DicomWriteOptions {
   std::string study_date = "20260101";      ///< YYYYMMDD
   std::string study_instance_uid;           ///< generated when empty
   std::string manufacturer = "calcscope phantom";
+  /// DetectorType (0018,7004): what made the pixels; "" = not written (Type 2: written empty), as
+  /// for a film that was digitised and stored as an MG image
+  std::string detector_type = "DIRECT";
   /// When set, written as EstimatedRadiographicMagnificationFactor (0018,1114), and
   /// ImagerPixelSpacing becomes pixel_size_mm * factor (the detector plane); PixelSpacing stays
   /// pixel_size_mm (the breast plane). Readers divide ImagerPixelSpacing by the factor.

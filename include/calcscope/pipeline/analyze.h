@@ -89,15 +89,24 @@ inline constexpr double kFilmLikeMinMidPowerLog10 = -0.79;
 /// The pixel size a film-like image is analysed at (film's, as mini-MIAS).
 inline constexpr double kFilmLikeAnalysisPixelSizeMm = 0.2;
 ResolutionCheck check_resolution(const Image& image);
+/// A DICOM image whose DetectorType (0018,7004) is DIRECT, SCINTILLATOR or STORAGE (a digital or CR
+/// detector made it) and whose ConversionType is not DF (digitised film): its pixels are trusted to
+/// be the detector's, so the resolution check is skipped. Raster images never declare anything.
+bool declares_digital_detector(const ImageInfo& info);
+struct AnalyzeOptions;
+/// Why analyze() does not run check_resolution() on this image ("" = it does): the check is off,
+/// whole-image mode, or declares_digital_detector().
+std::string resolution_check_skipped_because(const Image& image, const AnalyzeOptions& options);
 
 struct AnalyzeOptions {
   BreastParams breast;
   CalcificationParams calcification;
   ClusterParams cluster;
-  /// A raster image (PNG, PGM, TIFF; never a DICOM file, whose modality is trusted) that is film
-  /// resampled to digital pixel sizes (check_resolution()) is analysed as film: resampled to
-  /// kFilmLikeAnalysisPixelSizeMm, film models and cuts, positions mapped back to the input's pixels.
-  /// false = always at the input's pixel size (`analyze --native-resolution`).
+  /// An image that is film resampled to digital pixel sizes (check_resolution()) is analysed as
+  /// film: resampled to kFilmLikeAnalysisPixelSizeMm, film models and cuts, positions mapped back to
+  /// the input's pixels. Raster images are checked, and DICOM files unless their header declares a
+  /// digital detector (declares_digital_detector()). false = always at the input's pixel size
+  /// (`analyze --native-resolution`).
   bool check_resolution = true;
   /// Score cuts applied to the output. < 0 means "use the defaults above".
   double min_calcification_score = -1;
