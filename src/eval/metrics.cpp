@@ -427,6 +427,36 @@ EvalReport evaluate(const std::vector<EvalCase>& cases, TruthKind kind, const Ev
     r.calcifications = summarise_froc(calcification_froc_units(cases, options.min_diameter_mm, options.calc_margin_mm,
                                                                options.calc_min_distance_mm),
                                       options.calcification_fp_rates, options.bootstrap);
+  if (r.calcifications) {
+    // Found per morphology at the calcification curve's thresholds, and as candidates at all.
+    std::map<std::string, CalcificationGroupFound> groups;
+    std::map<std::string, std::vector<double>> best;  // per morphology: each truth's best hitting score (-1 = none)
+    for (const auto& c : cases) {
+      if (!c.truth.has_calcification_truth) continue;
+      for (const auto& t : c.truth.calcifications) {
+        if (t.morphology.empty() || t.diameter_mm < options.min_diameter_mm) continue;
+        double b = -1;
+        for (const auto& d : c.result.calcifications)
+          if (d.score > b && calcification_hit(d.x, d.y, t, c.result.pixel_size_mm, options.calc_margin_mm,
+                                               options.calc_min_distance_mm))
+            b = d.score;
+        best[t.morphology].push_back(b);
+      }
+    }
+    for (const auto& [word, scores] : best) {
+      CalcificationGroupFound g;
+      g.group = word;
+      g.calcifications = static_cast<int>(scores.size());
+      for (double b : scores) g.candidates += b >= 0;
+      for (const auto& op : r.calcifications->operating_points) {
+        int n = 0;
+        if (op.threshold)
+          for (double b : scores) n += b >= 0 && b >= *op.threshold;
+        g.found.push_back(n);
+      }
+      r.calcifications_by_morphology.push_back(std::move(g));
+    }
+  }
   if (!options.value_field.empty()) {
     r.severity = severity_auc(cases, options.min_radius_mm, options.value_field);
     if (r.severity->benign + r.severity->malignant == 0)

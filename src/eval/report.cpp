@@ -117,6 +117,14 @@ nlohmann::json report_to_json(const EvalReport& r) {
       j["clusters_found_by_morphology"].push_back(
           {{"morphology", g.group}, {"clusters", g.clusters}, {"found", g.found}});
   }
+  if (!r.calcifications_by_morphology.empty()) {
+    j["calcifications_found_by_morphology"] = nlohmann::json::array();
+    for (const auto& g : r.calcifications_by_morphology)
+      j["calcifications_found_by_morphology"].push_back({{"morphology", g.group},
+                                                         {"calcifications", g.calcifications},
+                                                         {"found", g.found},
+                                                         {"candidates", g.candidates}});
+  }
   if (r.severity)
     j["severity"] = {{"field", r.severity->field},
                      {"benign", r.severity->benign},
@@ -167,6 +175,18 @@ std::string format_report(const EvalReport& r) {
        << r.calcifications->targets << " truth calcifications >= " << fmt("%g", r.options.min_diameter_mm)
        << " mm, " << fmt("%.1f", r.calcifications->exposure) << " cm^2 of breast\n";
     froc_table(os, *r.calcifications, "FP/cm2", r.options.bootstrap);
+    if (!r.calcifications_by_morphology.empty()) {
+      os << "  found by morphology at those thresholds (FP/cm2";
+      for (const auto& op : r.calcifications->operating_points) os << " " << fmt("%g", op.fp_rate_limit);
+      os << "; then: a candidate at any score):\n";
+      for (const auto& g : r.calcifications_by_morphology) {
+        char line[96];
+        std::snprintf(line, sizeof line, "    %-22s %4d:", g.group.c_str(), g.calcifications);
+        os << line;
+        for (int f : g.found) os << " " << f;
+        os << "; " << g.candidates << "\n";
+      }
+    }
   }
   if (r.severity) {
     os << "\nBenign vs malignant (" << r.severity->field << "): AUC " << fmt("%.3f", r.severity->auc) << "  ("

@@ -180,6 +180,7 @@ TruthImage parse_phantom_truth(const nlohmann::json& j, const std::string& stem,
       t.cluster_id = std::to_string(cj.at("cluster_id").get<long long>());
     else if (cj.contains("cluster_id") && cj.at("cluster_id").is_string())
       t.cluster_id = cj.at("cluster_id").get<std::string>();
+    if (cj.contains("morphology") && cj.at("morphology").is_string()) t.morphology = cj.at("morphology").get<std::string>();
     img.calcifications.push_back(t);
   }
   img.has_calcifications = !img.clusters.empty();

@@ -67,7 +67,7 @@ TEST(EvalCli, TableAndJsonMatchTheHandComputation) {
   std::ifstream in(out);
   ASSERT_TRUE(in) << "no JSON written";
   const auto j = nlohmann::json::parse(in);
-  EXPECT_EQ(j.at("schema_version"), "1.1.0");
+  EXPECT_EQ(j.at("schema_version"), "1.2.0");
   EXPECT_EQ(j.at("counts").at("images"), 3);
   EXPECT_EQ(j.at("counts").at("locatable_truth_clusters"), 2);
   const double expected[] = {0.5, 0.5, 1.0, 1.0, 1.0};

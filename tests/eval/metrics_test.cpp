@@ -387,3 +387,53 @@ TEST(Evaluate, EligibleClustersAndFoundByMorphologyByHand) {
   EXPECT_FALSE(m.eligible_clusters);
   EXPECT_TRUE(m.clusters_by_morphology.empty());
 }
+
+// Calcifications found by morphology (pixel 0.1 mm, 1 cm^2 of breast, so FP/cm^2 = false positives):
+//   truth punctate p1 (100,100) and p2 (200,100) of 0.3 mm; amorphous a1 (300,100) and a2 (400,100) of
+//   0.25 mm, a3 (500,100) of 0.15 mm (under 0.2 mm: not counted).
+//   detections: p1 0.9, false 0.8, p2 0.4, a1 0.3, false 0.2; a2 and a3 none.
+// FROC over the 4 counted: FP <= 0.1, 0.25, 0.5 -> threshold 0.9 (1 FP would be 0.8); <= 1 -> 0.3
+// (false 0.8 only); <= 2 -> 0.2. Punctate found 1 1 1 2 2, candidates 2; amorphous 0 0 0 1 1, candidates 1.
+TEST(Evaluate, CalcificationsFoundByMorphologyByHand) {
+  EvalCase c = make_case("A", 0.1, {}, {});
+  c.truth.has_calcification_truth = true;
+  c.result.breast_area_mm2 = 100;
+  const auto tc = [](double x, double d, const std::string& word) {
+    TruthCalcification t;
+    t.id = std::to_string(static_cast<int>(x));
+    t.x = x;
+    t.y = 100;
+    t.diameter_mm = d;
+    t.morphology = word;
+    return t;
+  };
+  c.truth.calcifications = {tc(100, 0.3, "punctate"), tc(200, 0.3, "punctate"), tc(300, 0.25, "amorphous"),
+                            tc(400, 0.25, "amorphous"), tc(500, 0.15, "amorphous")};
+  const auto dc = [](double x, double y, double s) {
+    DetectedCalcification d;
+    d.x = x;
+    d.y = y;
+    d.score = s;
+    return d;
+  };
+  c.result.calcifications = {dc(100, 100, 0.9), dc(700, 700, 0.8), dc(200, 100, 0.4), dc(300, 100, 0.3),
+                             dc(800, 800, 0.2)};
+  EvalOptions opt;
+  opt.bootstrap.resamples = 0;
+  const auto r = evaluate({c}, TruthKind::Phantom, opt);
+  ASSERT_TRUE(r.calcifications);
+  EXPECT_EQ(r.calcifications->targets, 4);
+  ASSERT_EQ(r.calcifications_by_morphology.size(), 2u);  // sorted by word
+  const auto& a = r.calcifications_by_morphology[0];
+  const auto& p = r.calcifications_by_morphology[1];
+  EXPECT_EQ(a.group, "amorphous");
+  EXPECT_EQ(a.calcifications, 2);
+  EXPECT_EQ(a.found, (std::vector<int>{0, 0, 0, 1, 1}));
+  EXPECT_EQ(a.candidates, 1);
+  EXPECT_EQ(p.group, "punctate");
+  EXPECT_EQ(p.found, (std::vector<int>{1, 1, 1, 2, 2}));
+  EXPECT_EQ(p.candidates, 2);
+  const auto j = report_to_json(r);
+  EXPECT_EQ(j.at("calcifications_found_by_morphology").at(0).at("candidates"), 1);
+  EXPECT_NE(format_report(r).find("a candidate at any score"), std::string::npos);
+}

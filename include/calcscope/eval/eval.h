@@ -17,7 +17,7 @@
 namespace calcscope::eval {
 
 /// Version of the evaluation JSON written by `calcscope eval --output`.
-inline constexpr const char* kEvalSchemaVersion = "1.1.0";
+inline constexpr const char* kEvalSchemaVersion = "1.2.0";
 
 // ---------------------------------------------------------------------------------------------
 // Ground truth
@@ -41,6 +41,7 @@ struct TruthCalcification {
   double length_mm = 0;         ///< total length of elongated shapes; <= diameter_mm means compact
   std::optional<double> angle_deg;  ///< orientation of elongated shapes (degrees from the x axis), if known
   std::string cluster_id;       ///< "" or "0" = not in a cluster
+  std::string morphology;       ///< phantom truth: the generator's morphology word ("" = unknown)
 };
 
 struct TruthImage {
@@ -303,6 +304,16 @@ struct ClusterGroupFound {
   std::vector<int> found;  ///< one per EvalOptions::cluster_fp_rates
 };
 
+/// Truth calcifications (>= EvalOptions::min_diameter_mm) of one morphology found at the operating
+/// points of the calcification FROC: found[k] = those hit by a detection scoring >= that point's
+/// threshold; candidates = those hit by any detection (the candidate stage's ceiling).
+struct CalcificationGroupFound {
+  std::string group;
+  int calcifications = 0;
+  std::vector<int> found;  ///< one per EvalOptions::calcification_fp_rates
+  int candidates = 0;
+};
+
 struct EvalReport {
   TruthKind truth_kind = TruthKind::Mias;
   EvalOptions options;
@@ -319,6 +330,8 @@ struct EvalReport {
   std::optional<FrocSummary> eligible_clusters;
   /// Phantom truth with morphology words: found per morphology at the main FROC's thresholds.
   std::vector<ClusterGroupFound> clusters_by_morphology;
+  /// Phantom truth with morphology words: calcifications found per morphology (since 1.2.0).
+  std::vector<CalcificationGroupFound> calcifications_by_morphology;
   std::vector<std::string> notes;
 };
 
