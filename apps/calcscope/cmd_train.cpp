@@ -19,6 +19,9 @@ struct TrainArgs {
   int folds = 5;
   int threads = 2;
   std::string out = "models";
+  std::string oof;
+  int cluster_monotone = 0;
+  int film_skip_linear = 0;
   double infn_pixel_size = 0.1;
   int min_count = -1;
   double cluster_calc_score = -1;
@@ -111,6 +114,14 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--descriptor-depth", a->descriptor_depth, "--descriptors: tree depth (default 3)")
       ->check(CLI::Range(1, 12));
   sub->add_option("--cache", a->cache, "--descriptors: directory caching each seed's analysis (optional)");
+  sub->add_option("--cluster-monotone", a->cluster_monotone,
+                  "cluster models: 1 = the score may only rise with member counts and member scores (monotone constraints), 0 = unconstrained (default)")
+      ->check(CLI::Range(0, 1));
+  sub->add_option("--film-skip-linear", a->film_skip_linear,
+                  "general (film) family: 1 = phantom candidates positive only through a fine-linear-branching calcification are left out of the calcification model (experiment)")
+      ->check(CLI::Range(0, 1));
+  sub->add_option("--oof", a->oof,
+                  "development: write the MIAS out-of-fold results here, one <stem>.json each (readable by calcscope eval)");
   sub->add_option("--out", a->out, "where to write calcification[-digital].json, cluster[-digital].json, model-card.json, cv-table.txt");
   sub->callback([a, &run] {
     run = [a] {
@@ -136,6 +147,9 @@ void register_train(CLI::App& app, Runner& run) {
       o.folds = a->folds;
       o.threads = a->threads;
       o.out_dir = a->out;
+      o.oof_dir = a->oof;
+      o.cluster_monotone = a->cluster_monotone != 0;
+      o.film_skip_linear = a->film_skip_linear != 0;
       o.digital_models = a->digital_models == 1;
       if (a->calc_trees > 0) o.trees = a->calc_trees;
       if (a->calc_depth > 0) o.depth = a->calc_depth;

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <numeric>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -48,8 +49,22 @@ struct Sample {
   float weight = 1;
 };
 
+/// TrainOptions::cluster_monotone: the cluster score may only rise with the member counts and member
+/// scores (features 0-4, 16-19 of cluster_feature_names()); "" when off.
+std::string cluster_monotone(const TrainOptions& o) {
+  if (!o.cluster_monotone) return {};
+  static const std::set<std::string> rising = {"log_count", "mean_member_score", "max_member_score",
+                                               "top3_member_score", "sum_member_score", "log_strong_count",
+                                               "strong_fraction", "median_member_score", "log_likely_count"};
+  std::string m = "(";
+  for (std::size_t i = 0; i < cluster_feature_names().size(); ++i)
+    m += std::string(i ? "," : "") + (rising.count(cluster_feature_names()[i]) ? "1" : "0");
+  return m + ")";
+}
+
 /// Trains a binary:logistic GBDT and returns its JSON text.
-std::string train_gbdt(const std::vector<Sample>& data, const TrainOptions& o, int trees, int depth) {
+std::string train_gbdt(const std::vector<Sample>& data, const TrainOptions& o, int trees, int depth,
+                       const std::string& monotone = "") {
   if (data.empty()) throw Error(ErrorCode::InvalidData, "no training samples");
   const std::size_t nf = data.front().features.size();
   std::vector<float> x;
@@ -70,6 +85,7 @@ std::string train_gbdt(const std::vector<Sample>& data, const TrainOptions& o, i
   xs.learning_rate = o.learning_rate;
   xs.threads = o.threads;
   xs.seed = 7;
+  xs.monotone = monotone;
   return train_detail::train_xgb_binary(x, nf, y, w, xs);
 }
 
@@ -83,6 +99,7 @@ struct TrainImage {
   double breast_area_mm2 = 0;
   std::vector<Calcification> candidates;
   std::vector<float> labels;   // per candidate: 1, 0, or -1 (left out)
+  std::vector<char> linear;    // per candidate: positive only through a fine-linear-branching truth calcification
   eval::TruthImage truth;
   bool use_for_clusters = true;
   bool varied_imaging = false;  // phantom rendered with phantom_imaging_variety() (digital family)
@@ -161,7 +178,7 @@ ClusterSet build_clusters(const TrainImage& im, const std::vector<double>& score
 /// (capped at 1): bright texture, the negatives the model must learn to tell from calcifications,
 /// is sampled more densely, and the weights keep the sample unbiased (importance sampling).
 std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const std::vector<char>& in,
-                                 const std::vector<int>& folds_in, double hardness_power = 0) {
+                                 const std::vector<int>& folds_in, double hardness_power = 0, bool skip_linear = false) {
   constexpr double kMaxNegatives = 15000;
   auto used = [&](std::size_t i) {
     return in[i] && std::find(folds_in.begin(), folds_in.end(), images[i].fold) != folds_in.end();
@@ -183,6 +200,7 @@ std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const st
     const std::size_t h = std::hash<std::string>{}(im.stem);
     for (std::size_t i = 0; i < im.candidates.size(); ++i) {
       if (im.labels[i] > 0.5f) {
+        if (skip_linear && !im.linear.empty() && im.linear[i]) continue;
         out.push_back({im.candidates[i].features, 1.f, 1.f});
       } else if (im.labels[i] == 0.f) {
         const double keep = keep_all[next_negative++];
@@ -235,16 +253,17 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
   for (std::size_t i = 0; i < images.size(); ++i) in[i] = member(images[i]) ? 1 : 0;
   const int F = o.folds;
   const double hard = name == "digital" ? o.digital_hard_negatives : 0.0;
+  const bool skip_linear = name == "general" && o.film_skip_linear;
   // inner[f][g]: stage-1 model trained without folds f and g; outer[f]: without fold f.
   std::vector<GbdtModel> outer(F);
   std::vector<std::vector<GbdtModel>> inner(F, std::vector<GbdtModel>(F));
   for (int f = 0; f < F; ++f) {
     outer[f] = GbdtModel::from_xgboost_json(
-        nlohmann::json::parse(train_gbdt(calc_samples(images, in, all_folds_except(F, {f}), hard), o, o.trees, o.depth)));
+        nlohmann::json::parse(train_gbdt(calc_samples(images, in, all_folds_except(F, {f}), hard, skip_linear), o, o.trees, o.depth)));
     for (int g = 0; g < F; ++g) {
       if (g == f) continue;
       inner[f][g] = GbdtModel::from_xgboost_json(nlohmann::json::parse(
-          train_gbdt(calc_samples(images, in, all_folds_except(F, {f, g}), hard), o, o.trees, o.depth)));
+          train_gbdt(calc_samples(images, in, all_folds_except(F, {f, g}), hard, skip_linear), o, o.trees, o.depth)));
     }
     log(name + ": stage 1, fold " + std::to_string(f) + " done");
   }
@@ -260,7 +279,7 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
       const auto cs = build_clusters(im, predict_all(inner[f][im.fold], im.candidates), o.analyze);
       for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({cs.clusters[k].features, cs.labels[k], 1.f});
     }
-    const GbdtModel m2 = GbdtModel::from_xgboost_json(nlohmann::json::parse(train_gbdt(train2, o, 80, 3)));
+    const GbdtModel m2 = GbdtModel::from_xgboost_json(nlohmann::json::parse(train_gbdt(train2, o, 80, 3, cluster_monotone(o))));
     for (std::size_t i = 0; i < images.size(); ++i) {
       const auto& im = images[i];
       if (!in[i] || im.fold != f || !im.use_for_clusters) continue;
@@ -274,14 +293,14 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
         " training clusters)");
   }
   // final models on every member
-  r.calcification_model = train_gbdt(calc_samples(images, in, all_folds_except(F, {}), hard), o, o.trees, o.depth);
+  r.calcification_model = train_gbdt(calc_samples(images, in, all_folds_except(F, {}), hard, skip_linear), o, o.trees, o.depth);
   std::vector<Sample> train2;
   for (std::size_t i = 0; i < images.size(); ++i) {
     if (!in[i] || !images[i].use_for_clusters) continue;
     const auto cs = build_clusters(images[i], r.oof_calc_scores[i], o.analyze);
     for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({cs.clusters[k].features, cs.labels[k], 1.f});
   }
-  r.cluster_model = train_gbdt(train2, o, 80, 3);
+  r.cluster_model = train_gbdt(train2, o, 80, 3, cluster_monotone(o));
   log(name + ": final models trained");
   return r;
 }
@@ -418,6 +437,15 @@ TrainReport train_models(const TrainOptions& o) {
       ti.candidates = detect_calcifications_for_analysis(ph.image, region, o.analyze.calcification);
       ti.truth = eval::parse_phantom_truth(phantom_truth_to_json(ph), ti.stem);
       ti.labels = label_candidates(ti.candidates, ti.truth, ti.pixel_size_mm, "phantom");
+      ti.linear.assign(ti.candidates.size(), 0);
+      for (std::size_t k = 0; k < ti.candidates.size(); ++k) {
+        if (ti.labels[k] < 0.5f) continue;
+        bool other = false, lin = false;
+        for (const auto& t : ti.truth.calcifications)
+          if (eval::calcification_hit(ti.candidates[k].x, ti.candidates[k].y, t, ti.pixel_size_mm))
+            (t.morphology == "fine_linear_branching" ? lin : other) = true;
+        ti.linear[k] = lin && !other;
+      }
       images[base + k] = std::move(ti);
     });
     log(std::string("phantoms: ") + std::to_string(count) + " images" + (varied ? ", varied imaging" : "") +
@@ -587,6 +615,37 @@ TrainReport train_models(const TrainOptions& o) {
   }
   report.table = table.str();
   log("cross-validation done");
+  if (!o.oof_dir.empty()) {
+    fs::create_directories(o.oof_dir);
+    int written = 0;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      const auto& im = images[i];
+      if (im.source != "mias" || im.resampled) continue;
+      nlohmann::json j = {{"image", {{"width", im.width}, {"height", im.height}, {"pixel_size_mm", im.pixel_size_mm}}},
+                          {"breast", {{"area_mm2", im.breast_area_mm2}}},
+                          {"clusters", nlohmann::json::array()},
+                          {"calcifications", nlohmann::json::array()}};
+      for (const auto& k : general.oof_clusters[i]) {
+        nlohmann::json f = nlohmann::json::object();
+        for (std::size_t q = 0; q < k.features.size() && q < cluster_feature_names().size(); ++q)
+          f[cluster_feature_names()[q]] = k.features[q];
+        j["clusters"].push_back({{"id", k.id}, {"x", k.x}, {"y", k.y}, {"score", k.score}, {"count", k.count},
+                                 {"radius_mm", k.radius_mm}, {"calcification_ids", k.calcification_ids},
+                                 {"features", f}});
+      }
+      for (std::size_t q = 0; q < im.candidates.size(); ++q) {
+        const auto& c = im.candidates[q];
+        j["calcifications"].push_back({{"id", c.id}, {"x", c.x}, {"y", c.y}, {"diameter_mm", c.diameter_mm},
+                                       {"cnr", c.cnr},
+                                       {"score", general.oof_calc_scores[i].empty() ? 0.0 : general.oof_calc_scores[i][q]}});
+      }
+      std::ofstream out(o.oof_dir / (im.stem + ".json"));
+      if (!out) throw Error(ErrorCode::OutputFailed, "cannot write", (o.oof_dir / (im.stem + ".json")).string());
+      out << j.dump() << "\n";
+      ++written;
+    }
+    log("out-of-fold MIAS results: " + std::to_string(written) + " files in " + o.oof_dir.string());
+  }
 
   report.calcification_model = general.calcification_model;
   report.cluster_model = general.cluster_model;

@@ -37,6 +37,7 @@ std::string train_xgb_binary(const std::vector<float>& x, std::size_t n_features
   set("seed", std::to_string(s.seed));
   set("tree_method", "hist");
   set("verbosity", "0");
+  if (!s.monotone.empty()) set("monotone_constraints", s.monotone);
   for (int i = 0; i < s.trees; ++i) xgb_check(XGBoosterUpdateOneIter(b, i, dm), "update");
   bst_ulong len = 0;
   const char* buf = nullptr;

@@ -13,6 +13,8 @@ struct XgbSettings {
   double learning_rate = 0.1;
   int threads = 2;
   int seed = 7;
+  /// XGBoost monotone_constraints, one of -1/0/+1 per feature ("" = none)
+  std::string monotone;
 };
 
 /// Trains binary:logistic trees on x (rows x n_features, row-major), labels y (0/1) and weights w;

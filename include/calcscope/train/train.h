@@ -23,6 +23,12 @@ struct TrainOptions {
   double learning_rate = 0.08;
   int threads = 2;
   std::filesystem::path out_dir = "models";
+  /// When set, the out-of-fold results of the MIAS images (general family) are written there, one
+  /// `<stem>.json` per image in the analysis JSON's minimal form (image, breast area, clusters with
+  /// their features and member ids, calcifications with their out-of-fold scores), so that
+  /// `calcscope eval --results DIR --mias-truth ...` reproduces the cross-validation's MIAS table and
+  /// single clusters can be inspected. Development only; empty = not written.
+  std::filesystem::path oof_dir;
   AnalyzeOptions analyze;
   /// Also train the "digital" family, used for pixels < kFilmPixelSizeMm: every training image, the
   /// phantoms both with the generator's default imaging and again with varied imaging (texture
@@ -45,6 +51,12 @@ struct TrainOptions {
   /// and 0.1), as real tissue at digital pixel sizes for the digital family only (truth circles
   /// scaled; same patient-pair folds). Empty = none.
   std::vector<double> mias_resampled_mm;
+  /// Cluster models: the score may only rise with the member counts and member scores (XGBoost
+  /// monotone constraints). Off = unconstrained (up to session 12).
+  bool cluster_monotone = false;
+  /// General (film) family: phantom candidates that are positive only through a fine-linear-branching
+  /// calcification are left out of the calcification model's training (experiment, session 13).
+  bool film_skip_linear = false;
   bool verbose = true;
 };
 
