@@ -135,6 +135,26 @@ nlohmann::json report_to_json(const EvalReport& r) {
   return j;
 }
 
+namespace {
+
+/// "found by morphology" table of a FROC: the header names its operating points.
+void morphology_header(std::ostream& os, const FrocSummary& froc, const char* unit, const std::string& extra) {
+  os << "  found by morphology at those thresholds (" << unit;
+  for (const auto& op : froc.operating_points) os << " " << fmt("%g", op.fp_rate_limit);
+  os << extra << "):\n";
+}
+
+void morphology_row(std::ostream& os, const std::string& word, int total, const std::vector<int>& found,
+                    const std::string& tail) {
+  char line[96];
+  std::snprintf(line, sizeof line, "    %-22s %4d:", word.c_str(), total);
+  os << line;
+  for (int f : found) os << " " << f;
+  os << tail << "\n";
+}
+
+}  // namespace
+
 std::string format_report(const EvalReport& r) {
   std::ostringstream os;
   os << "calcscope eval: " << (r.truth_kind == TruthKind::Mias ? "MIAS" : "phantom") << " truth, " << r.images
@@ -147,16 +167,8 @@ std::string format_report(const EvalReport& r) {
   froc_table(os, r.clusters, "FP/image", r.options.bootstrap);
 
   if (!r.clusters_by_morphology.empty()) {
-    os << "  found by morphology at those thresholds (FP/image";
-    for (const auto& op : r.clusters.operating_points) os << " " << fmt("%g", op.fp_rate_limit);
-    os << "):\n";
-    for (const auto& g : r.clusters_by_morphology) {
-      char line[96];
-      std::snprintf(line, sizeof line, "    %-22s %3d:", g.group.c_str(), g.clusters);
-      os << line;
-      for (int f : g.found) os << " " << f;
-      os << "\n";
-    }
+    morphology_header(os, r.clusters, "FP/image", "");
+    for (const auto& g : r.clusters_by_morphology) morphology_row(os, g.group, g.clusters, g.found, "");
   }
   if (r.eligible_clusters) {
     os << "\nCluster-level FROC, eligible clusters only (>= " << r.options.eligible_min_members
@@ -176,16 +188,9 @@ std::string format_report(const EvalReport& r) {
        << " mm, " << fmt("%.1f", r.calcifications->exposure) << " cm^2 of breast\n";
     froc_table(os, *r.calcifications, "FP/cm2", r.options.bootstrap);
     if (!r.calcifications_by_morphology.empty()) {
-      os << "  found by morphology at those thresholds (FP/cm2";
-      for (const auto& op : r.calcifications->operating_points) os << " " << fmt("%g", op.fp_rate_limit);
-      os << "; then: a candidate at any score):\n";
-      for (const auto& g : r.calcifications_by_morphology) {
-        char line[96];
-        std::snprintf(line, sizeof line, "    %-22s %4d:", g.group.c_str(), g.calcifications);
-        os << line;
-        for (int f : g.found) os << " " << f;
-        os << "; " << g.candidates << "\n";
-      }
+      morphology_header(os, *r.calcifications, "FP/cm2", "; then: a candidate at any score");
+      for (const auto& g : r.calcifications_by_morphology)
+        morphology_row(os, g.group, g.calcifications, g.found, "; " + std::to_string(g.candidates));
     }
   }
   if (r.severity) {

@@ -239,6 +239,14 @@ namespace {
 //   thr 0.9: 1 found, 0 FP;  0.8: same;  0.6: 1 found, 1 FP (0.5/cm^2);  0.55: 2 found, 1 FP;
 //   0.5: 2 found, 2 FP (1/cm^2).
 // Sensitivity at <= 0.1 and 0.25 FP/cm^2: 0.5 (thr 0.9); at 0.5, 1, 2: 1.0 (thr 0.55).
+DetectedCalcification dc(double x, double y, double score) {
+  DetectedCalcification d;
+  d.x = x;
+  d.y = y;
+  d.score = score;
+  return d;
+}
+
 EvalCase calcification_case(bool with_angle) {
   EvalCase c;
   c.result.stem = c.truth.stem = "P";
@@ -256,13 +264,6 @@ EvalCase calcification_case(bool with_angle) {
   };
   c.truth.calcifications = {tc(100, 100, 0.4), tc(200, 100, 0.15), tc(300, 300, 0.2, 2.0)};
   if (with_angle) c.truth.calcifications[2].angle_deg = 0;
-  const auto dc = [](double x, double y, double s) {
-    DetectedCalcification d;
-    d.x = x;
-    d.y = y;
-    d.score = s;
-    return d;
-  };
   c.result.calcifications = {dc(103, 100, 0.9), dc(200, 101, 0.8), dc(100, 106, 0.6), dc(308, 303, 0.55),
                              dc(300, 310, 0.5)};
   return c;
@@ -409,13 +410,6 @@ TEST(Evaluate, CalcificationsFoundByMorphologyByHand) {
   };
   c.truth.calcifications = {tc(100, 0.3, "punctate"), tc(200, 0.3, "punctate"), tc(300, 0.25, "amorphous"),
                             tc(400, 0.25, "amorphous"), tc(500, 0.15, "amorphous")};
-  const auto dc = [](double x, double y, double s) {
-    DetectedCalcification d;
-    d.x = x;
-    d.y = y;
-    d.score = s;
-    return d;
-  };
   c.result.calcifications = {dc(100, 100, 0.9), dc(700, 700, 0.8), dc(200, 100, 0.4), dc(300, 100, 0.3),
                              dc(800, 800, 0.2)};
   EvalOptions opt;
