@@ -48,18 +48,21 @@ namespace {
 
 /// Positions of a result computed on a copy resampled by 1/s (s = copy pixel / input pixel) mapped
 /// back to the input's pixel grid; millimetre fields do not change.
-void map_to_input_grid(AnalysisResult& r, const Image& input) {
+/// (offset_x, offset_y: where the copy's first pixel edge lies on the input's, in input pixels).
+void map_to_input_grid(AnalysisResult& r, const Image& input, double offset_x = 0, double offset_y = 0) {
   const double s = r.image_meta_only.pixel_size_mm / input.pixel_size_mm;
   const auto px = [s](double v) { return (v + 0.5) * s - 0.5; };
+  const auto pxx = [&](double v) { return px(v) + offset_x; };
+  const auto pxy = [&](double v) { return px(v) + offset_y; };
   for (auto& c : r.calcifications) {
-    c.x = px(c.x);
-    c.y = px(c.y);
+    c.x = pxx(c.x);
+    c.y = pxy(c.y);
     c.area_px *= s * s;
   }
   for (auto& k : r.clusters) {
-    k.x = px(k.x);
-    k.y = px(k.y);
-    for (auto& q : k.outline) q.x = px(q.x), q.y = px(q.y);
+    k.x = pxx(k.x);
+    k.y = pxy(k.y);
+    for (auto& q : k.outline) q.x = pxx(q.x), q.y = pxy(q.y);
   }
   auto& g = r.region;
   const auto up = [&](const Mask& m) {
@@ -70,10 +73,10 @@ void map_to_input_grid(AnalysisResult& r, const Image& input) {
   };
   g.mask = up(g.mask);
   g.breast = up(g.breast);
-  g.nipple = {px(g.nipple.x), px(g.nipple.y)};
-  for (auto& q : g.skin_line) q = {px(q.x), px(q.y)};
-  g.pectoral_top = {px(g.pectoral_top.x), px(g.pectoral_top.y)};
-  g.pectoral_bottom = {px(g.pectoral_bottom.x), px(g.pectoral_bottom.y)};
+  g.nipple = {pxx(g.nipple.x), pxy(g.nipple.y)};
+  for (auto& q : g.skin_line) q = {pxx(q.x), pxy(q.y)};
+  g.pectoral_top = {pxx(g.pectoral_top.x), pxy(g.pectoral_top.y)};
+  g.pectoral_bottom = {pxx(g.pectoral_bottom.x), pxy(g.pectoral_bottom.y)};
   r.image_meta_only.width = input.width;
   r.image_meta_only.height = input.height;
   r.image_meta_only.pixel_size_mm = input.pixel_size_mm;
@@ -109,12 +112,19 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
                         {"mid_to_low_power_log10", rc.measured ? nlohmann::json(rc.mid_to_low_log10) : nlohmann::json()},
                         {"film_like_mid_above_log10", kFilmLikeMinMidPowerLog10},
                         {"film_like", rc.film_like},
-                        {"analysed_at_pixel_mm", rc.film_like ? kFilmLikeAnalysisPixelSizeMm : image.pixel_size_mm}};
+                        {"static_columns", rc.static_columns},
+                        {"static_rows", rc.static_rows},
+                        {"block_upsampled", rc.block_upsampled},
+                        {"upsampling_factor", rc.upsampling_factor},
+                        {"analysed_at_pixel_mm", rc.analyse_at_mm > 0 ? rc.analyse_at_mm : image.pixel_size_mm}};
   AnalysisResult r;
-  if (rc.film_like) {
-    const Image film = resample_image(image, kFilmLikeAnalysisPixelSizeMm);
+  if (rc.analyse_at_mm > 0) {
+    const Image film = rc.block_upsampled ? undo_block_upsampling(image, rc) : resample_image(image, rc.analyse_at_mm);
     r = analyze(film, options, default_models(film.pixel_size_mm));
-    map_to_input_grid(r, image);
+    if (rc.block_upsampled)  // the source's pixel edges lie on the fitted block grid
+      map_to_input_grid(r, image, rc.block_offset_x, rc.block_offset_y);
+    else
+      map_to_input_grid(r, image);
     r.analysed_pixel_size_mm = film.pixel_size_mm;
   } else {
     r = analyze(image, options, default_models(image.pixel_size_mm));

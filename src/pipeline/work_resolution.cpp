@@ -12,19 +12,118 @@
 
 namespace calcscope {
 
-Image resample_image(const Image& image, double pixel_size_mm) {
+Image resample_image(const Image& image, double pixel_size_mm, Interpolation interpolation) {
   if (image.empty() || !(image.pixel_size_mm > 0) || !(pixel_size_mm > 0))
     throw Error(ErrorCode::Internal, "resample_image: empty image or pixel size not positive", image.info.source_path);
   const double f = image.pixel_size_mm / pixel_size_mm;
   const cv::Size size(std::max(1, static_cast<int>(std::lround(image.width * f))),
                       std::max(1, static_cast<int>(std::lround(image.height * f))));
   cv::Mat out;
-  cv::resize(cvx::view(image), out, size, 0, 0, cv::INTER_CUBIC);
+  cv::resize(cvx::view(image), out, size, 0, 0, interpolation == Interpolation::Nearest ? cv::INTER_NEAREST : cv::INTER_CUBIC);
   cv::min(cv::max(out, 0.0), 1.0, out);  // bicubic overshoot stays inside the [0,1] grey range
   Image r = cvx::to_image(out, pixel_size_mm);
   r.info = image.info;
   return r;
 }
+
+namespace {
+
+/// Along one axis (columns when along_rows, else rows), over every third line: which positions i
+/// change value to i + 1 in at least 2 % of the pairs with a value above `floor` (1), which never
+/// do (0), and which were seen fewer than 50 times (-1).
+std::vector<int> change_positions(const cv::Mat& img, bool along_rows, double floor) {
+  const int L = (along_rows ? img.cols : img.rows) - 1, N = along_rows ? img.rows : img.cols;
+  if (L < 1) return {};
+  std::vector<int> changes(static_cast<std::size_t>(L), 0), seen(static_cast<std::size_t>(L), 0);
+  const auto count = [&](int i, float a, float b) {
+    if (a <= floor && b <= floor) return;
+    ++seen[static_cast<std::size_t>(i)];
+    changes[static_cast<std::size_t>(i)] += a != b;
+  };
+  if (along_rows) {
+    for (int k = 0; k < N; k += 3) {
+      const float* r = img.ptr<float>(k);
+      for (int i = 0; i < L; ++i) count(i, r[i], r[i + 1]);
+    }
+  } else {  // row by row, every third column (memory order)
+    for (int i = 0; i < L; ++i) {
+      const float* r0 = img.ptr<float>(i);
+      const float* r1 = img.ptr<float>(i + 1);
+      for (int k = 0; k < N; k += 3) count(i, r0[k], r1[k]);
+    }
+  }
+  std::vector<int> status(static_cast<std::size_t>(L));
+  for (std::size_t i = 0; i < status.size(); ++i)
+    status[i] = seen[i] < 50 ? -1 : (changes[i] >= 0.02 * seen[i] ? 1 : 0);
+  return status;
+}
+
+/// Block grid of one axis from its change positions: block k of the source spans the input's pixel
+/// edges [offset + k factor, offset + (k + 1) factor), offset in (-factor, 0]. The boundaries (edge
+/// coordinate i + 1 for a changing position i) are numbered by rounding their gaps to multiples of
+/// the first estimate, then fitted by least squares. Returns {static fraction, factor, offset}; offset
+/// in [-factor / 2, factor / 2] (a partial first block whose middle is outside is dropped).
+struct AxisGrid {
+  double static_fraction = 0, factor = 1, offset = 0;
+};
+AxisGrid fit_axis(const std::vector<int>& status) {
+  AxisGrid g;
+  int known = 0, never = 0;
+  std::vector<double> edges;
+  for (std::size_t i = 0; i < status.size(); ++i) {
+    if (status[i] < 0) continue;
+    ++known;
+    never += status[i] == 0;
+    if (status[i] == 1) edges.push_back(static_cast<double>(i) + 1.0);
+  }
+  if (known == 0) return g;
+  g.static_fraction = static_cast<double>(never) / known;
+  if (g.static_fraction >= 0.9 || edges.size() < 8) return g;
+  const double f0 = 1.0 / (1.0 - g.static_fraction);
+  std::vector<double> n(edges.size(), 0.0);
+  for (std::size_t j = 1; j < edges.size(); ++j)
+    n[j] = n[j - 1] + std::max(1.0, std::round((edges[j] - edges[j - 1]) / f0));
+  double sn = 0, se = 0, snn = 0, sne = 0;
+  for (std::size_t j = 0; j < edges.size(); ++j) sn += n[j], se += edges[j], snn += n[j] * n[j], sne += n[j] * edges[j];
+  const double m = static_cast<double>(edges.size()), det = m * snn - sn * sn;
+  if (!(det > 0)) return g;
+  g.factor = (m * sne - sn * se) / det;
+  // Pixel x belongs to block floor((x - p) / f), so block k starts at pixel ceil(p + k f): every
+  // boundary bounds p to (E - 1 - n f, E - n f]. The middle of what all allow; if they disagree
+  // (a fitted factor a little off), the median less half a pixel (ceil adds half a pixel on average).
+  double lo = -1e300, hi = 1e300;
+  std::vector<double> r(edges.size());
+  for (std::size_t j = 0; j < edges.size(); ++j) {
+    r[j] = edges[j] - n[j] * g.factor;
+    lo = std::max(lo, r[j] - 1.0);
+    hi = std::min(hi, r[j]);
+  }
+  std::nth_element(r.begin(), r.begin() + static_cast<std::ptrdiff_t>(r.size() / 2), r.end());
+  const double p = lo < hi ? (lo + hi) / 2 : r[r.size() / 2] - 0.5;
+  g.offset = p - std::round(p / g.factor) * g.factor;  // block 0: the first whose middle is inside
+  return g;
+}
+
+/// Nearest-neighbour upsampling (ResolutionCheck::block_upsampled and its grid).
+void check_block_upsampling(const cv::Mat& img, double floor, double px, ResolutionCheck& rc) {
+  const AxisGrid x = fit_axis(change_positions(img, true, floor));
+  const AxisGrid y = fit_axis(change_positions(img, false, floor));
+  rc.static_columns = x.static_fraction;
+  rc.static_rows = y.static_fraction;
+  if (x.static_fraction < kBlockUpsampledMinStatic || y.static_fraction < kBlockUpsampledMinStatic ||
+      std::abs(x.static_fraction - y.static_fraction) > 0.1 || !(x.factor > 1.2) || !(y.factor > 1.2) ||
+      std::abs(x.factor - y.factor) > 0.05 * x.factor)
+    return;
+  rc.block_upsampled = true;
+  rc.upsampling_factor = (x.factor + y.factor) / 2;
+  rc.block_factor_x = x.factor;
+  rc.block_factor_y = y.factor;
+  rc.block_offset_x = x.offset;
+  rc.block_offset_y = y.offset;
+  rc.analyse_at_mm = px * rc.upsampling_factor;
+}
+
+}  // namespace
 
 ResolutionCheck check_resolution(const Image& image) {
   ResolutionCheck rc;
@@ -38,6 +137,7 @@ ResolutionCheck check_resolution(const Image& image) {
   cv::minMaxLoc(img, &mn, &mx);
   if (!(mx > mn)) return rc;
   const double floor = mn + 0.15 * (mx - mn);
+  check_block_upsampling(img, floor, px, rc);
   std::vector<cv::Rect> tiles;
   for (int y = 0; y + T <= image.height; y += T)
     for (int x = 0; x + T <= image.width; x += T) {
@@ -46,7 +146,7 @@ ResolutionCheck check_resolution(const Image& image) {
       cv::minMaxLoc(img(r), &tmin);
       if (tmin >= floor) tiles.push_back(r);
     }
-  if (tiles.size() < 4) return rc;
+  if (tiles.size() < 4) return rc;  // (too little tissue for the spectrum; the block check stands)
   const std::size_t use = std::min<std::size_t>(64, tiles.size());
   cv::Mat hann(T, T, CV_32F);
   for (int i = 0; i < T; ++i)
@@ -113,7 +213,29 @@ ResolutionCheck check_resolution(const Image& image) {
   rc.high_to_mid_log10 = std::log10(std::max(high, mid * 1e-6) / mid);
   rc.mid_to_low_log10 = std::log10(mid / low);
   rc.film_like = rc.high_to_mid_log10 < kFilmLikeMaxHighPowerLog10 && rc.mid_to_low_log10 > kFilmLikeMinMidPowerLog10;
+  if (rc.film_like && !rc.block_upsampled) rc.analyse_at_mm = kFilmLikeAnalysisPixelSizeMm;
   return rc;
+}
+
+Image undo_block_upsampling(const Image& image, const ResolutionCheck& rc) {
+  if (!rc.block_upsampled || image.empty())
+    throw Error(ErrorCode::Internal, "undo_block_upsampling: the image is not block-upsampled", image.info.source_path);
+  const auto blocks = [](int n, double f, double o) { return std::max(1, static_cast<int>(std::ceil((n - o) / f))); };
+  const int w = blocks(image.width, rc.block_factor_x, rc.block_offset_x);
+  const int h = blocks(image.height, rc.block_factor_y, rc.block_offset_y);
+  // block k holds the pixels x with offset + k f <= x < offset + (k + 1) f; the one nearest its middle
+  const auto middle = [](int k, double f, double o, int n) {
+    return std::clamp(static_cast<int>(std::ceil(o + (k + 0.5) * f - 0.5)), 0, n - 1);
+  };
+  Image out(w, h, image.pixel_size_mm * rc.upsampling_factor);
+  std::vector<int> xs(static_cast<std::size_t>(w));
+  for (int j = 0; j < w; ++j) xs[static_cast<std::size_t>(j)] = middle(j, rc.block_factor_x, rc.block_offset_x, image.width);
+  for (int i = 0; i < h; ++i) {
+    const int yi = middle(i, rc.block_factor_y, rc.block_offset_y, image.height);
+    for (int j = 0; j < w; ++j) out.at(j, i) = image.at(xs[static_cast<std::size_t>(j)], yi);
+  }
+  out.info = image.info;
+  return out;
 }
 
 std::vector<Calcification> detect_calcifications_for_analysis(const Image& image, const BreastRegion& region,

@@ -42,11 +42,12 @@ std::optional<fs::path> mias_dir() {
 /// One MIAS image analysed at `pixel_size_mm` after resampling; clusters mapped back to the
 /// 200 um grid of truth.txt.
 eval::EvalCase analyse_resampled(const fs::path& dir, const std::string& stem, double pixel_size_mm,
-                                 const eval::TruthImage& truth, double min_score, bool native = false) {
+                                 const eval::TruthImage& truth, double min_score, bool native = false,
+                                 Interpolation interpolation = Interpolation::Cubic) {
   ReadOptions ro;
   ro.pixel_size_mm = 0.2;
   const Image film = read_image(dir / (stem + ".png"), ro);
-  const Image img = resample_image(film, pixel_size_mm);
+  const Image img = resample_image(film, pixel_size_mm, interpolation);
   AnalyzeOptions ao;
   ao.min_calcification_score = ao.min_cluster_score = min_score;
   ao.check_resolution = !native;
@@ -155,20 +156,29 @@ TEST(MiasResampled, FrocAtDigitalPixelSizes) {
   for (const auto& [stem, t] : truth.images)
     if (fs::exists(*dir / (stem + ".png"))) stems.push_back(stem);
   ASSERT_EQ(stems.size(), 212u);
-  for (const double px : {0.07, 0.1})
-    for (const bool native : {false, true}) {
+  struct Variant {
+    double px;
+    bool native;
+    Interpolation interpolation;
+  };
+  for (const Variant v : {Variant{0.07, false, Interpolation::Cubic}, Variant{0.07, true, Interpolation::Cubic},
+                          Variant{0.1, false, Interpolation::Cubic}, Variant{0.1, true, Interpolation::Cubic},
+                          Variant{0.07, false, Interpolation::Nearest}, Variant{0.07, true, Interpolation::Nearest}}) {
+      const double px = v.px;
+      const bool native = v.native;
       std::vector<eval::EvalCase> cases(stems.size());
       std::atomic<std::size_t> next{0};
       std::vector<std::thread> pool;
       for (int t = 0; t < 2; ++t)
         pool.emplace_back([&] {
           for (std::size_t i = next++; i < stems.size(); i = next++)
-            cases[i] = analyse_resampled(*dir, stems[i], px, truth.images.at(stems[i]), 0.0, native);
+            cases[i] = analyse_resampled(*dir, stems[i], px, truth.images.at(stems[i]), 0.0, native, v.interpolation);
         });
       for (auto& th : pool) th.join();
       eval::EvalOptions eo;
       const auto rep = eval::evaluate(cases, eval::TruthKind::Mias, eo);
-      std::printf("== mini-MIAS resampled to %g mm, %s, every candidate kept ==\n%s\n", px,
+      std::printf("== mini-MIAS resampled (%s) to %g mm, %s, every candidate kept ==\n%s\n",
+                  v.interpolation == Interpolation::Nearest ? "nearest neighbour" : "bicubic", px,
                   native ? "--native-resolution (digital path)" : "default (analysed as film)",
                   eval::format_report(rep).c_str());
       // Clusters form on real tissue either way (the film path forms 11 of 14 at 200 um).

@@ -43,7 +43,85 @@ TEST(Resolution, DigitalPhantomsAreNotFilmLike) {
       EXPECT_GE(rc.tiles, 4);
       EXPECT_FALSE(rc.film_like) << rc.high_to_mid_log10;
       EXPECT_GT(rc.high_to_mid_log10, kFilmLikeMaxHighPowerLog10 + 0.2);  // the lowest case: -1.15
+      EXPECT_FALSE(rc.block_upsampled);
+      EXPECT_LT(rc.static_columns, 0.05);
+      EXPECT_LT(rc.static_rows, 0.05);
+      EXPECT_DOUBLE_EQ(rc.analyse_at_mm, 0.0);
     }
+}
+
+Image nearest_upsample(const Image& src, double pixel_size_mm) {
+  return resample_image(src, pixel_size_mm, Interpolation::Nearest);
+}
+
+TEST(Resolution, NearestNeighbourUpsampledFilmIsAnalysedAtItsOwnPixels) {
+  const Image film = make_phantom(small_spec(0.2, 1.0)).image;
+  const Image up = nearest_upsample(film, 0.07);
+  const ResolutionCheck rc = check_resolution(up);
+  EXPECT_FALSE(rc.film_like) << "block edges carry fine power: the spectrum does not see it";
+  ASSERT_TRUE(rc.block_upsampled) << rc.static_columns << " " << rc.static_rows;
+  EXPECT_NEAR(rc.static_columns, 1 - 0.07 / 0.2, 0.03);
+  EXPECT_NEAR(rc.upsampling_factor, 0.2 / 0.07, 0.15);
+  EXPECT_NEAR(rc.analyse_at_mm, 0.2, 0.01);
+  // the bicubic copy has no static column (the spectrum routes that one)
+  const ResolutionCheck smooth = check_resolution(resample_image(film, 0.07));
+  EXPECT_FALSE(smooth.block_upsampled);
+  EXPECT_LT(smooth.static_columns, 0.05);
+  // analysed as film: film cuts, reported on the input grid
+  const AnalysisResult r = analyze(up);
+  EXPECT_TRUE(stage(r, "resolution").parameters.at("block_upsampled").get<bool>());
+  EXPECT_NEAR(r.analysed_pixel_size_mm, 0.2, 0.01);
+  EXPECT_DOUBLE_EQ(r.min_cluster_score, default_cluster_min_score(0.2));
+  EXPECT_EQ(r.image_meta_only.width, up.width);
+  EXPECT_DOUBLE_EQ(r.image_meta_only.pixel_size_mm, 0.07);
+}
+
+// The fitted block grid gives back the source pixel for pixel, whatever the factor and wherever the
+// first block starts (the copy cropped by 1 or 2 pixels starts with a partial block).
+TEST(Resolution, UndoBlockUpsamplingRecoversTheSourcePixels) {
+  const Image film = make_phantom(small_spec(0.2, 1.0)).image;
+  for (const double px : {0.07, 0.1, 0.125}) {
+    for (const int crop : {0, 1, 2}) {
+      SCOPED_TRACE(std::to_string(px) + " mm, cropped by " + std::to_string(crop));
+      const Image full = nearest_upsample(film, px);
+      Image up(full.width - crop, full.height - crop, px);
+      for (int y = 0; y < up.height; ++y)
+        for (int x = 0; x < up.width; ++x) up.at(x, y) = full.at(x + crop, y + crop);
+      const ResolutionCheck rc = check_resolution(up);
+      ASSERT_TRUE(rc.block_upsampled) << rc.static_columns << " " << rc.static_rows << " " << rc.block_factor_x << " "
+                                      << rc.block_factor_y;
+      EXPECT_NEAR(rc.block_factor_x, 0.2 / px, 0.002);
+      EXPECT_NEAR(rc.block_factor_y, 0.2 / px, 0.002);
+      const Image src = undo_block_upsampling(up, rc);
+      EXPECT_NEAR(src.pixel_size_mm, 0.2, 0.001);
+      EXPECT_NEAR(src.width, film.width, 1);
+      // a cropped copy may have lost its first (partial) source pixel: src starts at film pixel 0 or 1
+      int best = 0, total = 0;
+      for (const int shift : {0, 1}) {
+        int same = 0;
+        total = 0;
+        for (int y = 0; y + 1 < std::min(src.height, film.height); ++y)
+          for (int x = 0; x + 1 < std::min(src.width, film.width); ++x) {
+            ++total;
+            same += src.at(x, y) == film.at(x + shift, y + shift);
+          }
+        best = std::max(best, same);
+      }
+      EXPECT_GT(best, 0.999 * total) << best << " of " << total << "; factor " << rc.block_factor_x << " offset "
+                                     << rc.block_offset_x;
+    }
+  }
+}
+
+TEST(Resolution, NearestNeighbourUpsampledDigitalImageIsAnalysedAtItsOwnPixels) {
+  const Image digital = make_phantom(small_spec(0.1, 1.0)).image;
+  const Image up = nearest_upsample(digital, 0.05);
+  const ResolutionCheck rc = check_resolution(up);
+  ASSERT_TRUE(rc.block_upsampled) << rc.static_columns << " " << rc.static_rows;
+  EXPECT_NEAR(rc.upsampling_factor, 2.0, 0.05);
+  const AnalysisResult r = analyze(up);
+  EXPECT_NEAR(r.analysed_pixel_size_mm, 0.1, 0.003);
+  EXPECT_DOUBLE_EQ(r.min_cluster_score, default_cluster_min_score(0.1));  // the digital cut, not film's
 }
 
 TEST(Resolution, FilmResampledToDigitalPixelsIsFilmLike) {

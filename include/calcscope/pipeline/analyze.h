@@ -47,10 +47,13 @@ inline double detection_pixel_size_mm(double pixel_size_mm) {
   return pixel_size_mm >= kFilmPixelSizeMm ? kFilmWorkPixelSizeMm : pixel_size_mm;
 }
 
-/// The image resampled to another pixel size (bicubic, clamped to the [0,1] grey range; size
+/// The image resampled to another pixel size (bicubic by default, clamped to the [0,1] grey range; size
 /// round(width x old / new) by round(height x old / new); info kept). Film's working copy, and the
 /// resampled-MIAS checks (training's --mias-resampled, tests/e2e/mias_resampled_test.cpp).
-Image resample_image(const Image& image, double pixel_size_mm);
+/// How resample_image() interpolates: bicubic (the pipeline's) or nearest neighbour (the crude resize
+/// some tools make, which check_resolution() recognises: ResolutionCheck::block_upsampled).
+enum class Interpolation { Cubic, Nearest };
+Image resample_image(const Image& image, double pixel_size_mm, Interpolation interpolation = Interpolation::Cubic);
 
 /// detect_calcifications() at detection_pixel_size_mm(): film is upsampled (bicubic image, nearest
 /// masks), candidates are mapped back to the input's pixel grid (x, y, area_px; mm fields unchanged).
@@ -75,7 +78,26 @@ struct ResolutionCheck {
   double mid_to_low_log10 = 0;
   /// measured, high_to_mid_log10 < kFilmLikeMaxHighPowerLog10 and mid_to_low_log10 > kFilmLikeMinMidPowerLog10
   bool film_like = false;
+  /// Nearest-neighbour upsampling (session 13): the fraction of pixel columns (rows) inside the
+  /// foreground whose value never changes to the next column (row). Upsampling by f copies every
+  /// source pixel into f pixels, so 1 - 1/f of the columns never change (0.65 for 0.2 -> 0.07 mm, 0.5
+  /// for x2); any other image, filtered or not, has none (measured: 0-0.02).
+  double static_columns = 0, static_rows = 0;
+  /// both fractions >= kBlockUpsampledMinStatic and within 0.1 of each other
+  bool block_upsampled = false;
+  double upsampling_factor = 1;  ///< input pixels per source pixel (mean of the two axes) when block_upsampled
+  /// The fitted block grid when block_upsampled: source pixel k spans the input's pixel edges
+  /// [offset + k factor, offset + (k + 1) factor) along each axis (offset in [-factor / 2, factor / 2]).
+  double block_factor_x = 1, block_factor_y = 1, block_offset_x = 0, block_offset_y = 0;
+  /// the pixel size analyze() works at: kFilmLikeAnalysisPixelSizeMm when film_like, the source's
+  /// (input pixel x upsampling_factor) when block_upsampled, else 0 (the input's)
+  double analyse_at_mm = 0;
 };
+/// Lower limit of ResolutionCheck::static_columns / static_rows for block_upsampled.
+inline constexpr double kBlockUpsampledMinStatic = 0.25;
+/// The source image of a block-upsampled one (ResolutionCheck::block_upsampled): the middle pixel of
+/// every block, at the source's pixel size (input pixel x upsampling_factor).
+Image undo_block_upsampling(const Image& image, const ResolutionCheck& rc);
 /// Threshold of ResolutionCheck::film_like, halfway between what was measured (docs/algorithms.md
 /// §0): all 212 mini-MIAS images resampled to 70 / 100 um -2.74 to -2.24 / -2.37 to -1.96 (8-bit
 /// files the same); phantoms at 70 / 100 um (development, held-out and robustness sets, blur
