@@ -58,14 +58,17 @@ std::vector<int> change_positions(const cv::Mat& img, bool along_rows, double fl
   return status;
 }
 
-/// Block grid of one axis from its change positions: block k of the source spans the input's pixel
-/// edges [offset + k factor, offset + (k + 1) factor), offset in (-factor, 0]. The boundaries (edge
-/// coordinate i + 1 for a changing position i) are numbered by rounding their gaps to multiples of
-/// the first estimate, then fitted by least squares. Returns {static fraction, factor, offset}; offset
-/// in [-factor / 2, factor / 2] (a partial first block whose middle is outside is dropped).
+/// The block grid of one axis: source pixel k spans the input's pixel edges [offset + k factor,
+/// offset + (k + 1) factor), offset in [-factor / 2, factor / 2] (a partial first block whose middle
+/// lies outside the image is dropped).
 struct AxisGrid {
   double static_fraction = 0, factor = 1, offset = 0;
 };
+
+/// AxisGrid from change_positions(): the boundaries (edge coordinate i + 1 of a changing position
+/// i) are numbered by rounding their gaps to multiples of the first estimate 1 / (1 - static
+/// fraction), the factor is fitted to them by least squares, and the phase is what every boundary
+/// allows. factor stays 1 with fewer than 8 boundaries.
 AxisGrid fit_axis(const std::vector<int>& status) {
   AxisGrid g;
   int known = 0, never = 0;
