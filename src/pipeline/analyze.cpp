@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <set>
 
 #include <opencv2/imgproc.hpp>
@@ -126,6 +127,18 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
     else
       map_to_input_grid(r, image);
     r.analysed_pixel_size_mm = film.pixel_size_mm;
+    char buf[320];
+    if (rc.block_upsampled)
+      std::snprintf(buf, sizeof buf,
+                    "upsampled by nearest neighbour (x%.2f): analysed at its source's %.3f mm pixels, positions given on "
+                    "this file's grid; pass --native-resolution to analyse it as stored",
+                    rc.upsampling_factor, film.pixel_size_mm);
+    else
+      std::snprintf(buf, sizeof buf,
+                    "no detail finer than film's: analysed as film at %.1f mm (film models and cuts), positions given "
+                    "on this file's grid; pass --native-resolution to analyse it as stored",
+                    film.pixel_size_mm);
+    r.image_meta_only.info.warnings.push_back(buf);
   } else {
     r = analyze(image, options, default_models(image.pixel_size_mm));
   }

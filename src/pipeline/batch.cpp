@@ -128,7 +128,7 @@ FileOutcome write_outputs(const Image& image, const AnalysisResult& result, cons
   out.ok = true;
   out.calcifications = static_cast<int>(result.calcifications.size());
   out.clusters = static_cast<int>(result.clusters.size());
-  out.warnings = image.info.warnings;
+  out.warnings = result.image_meta_only.info.warnings;  // the input's and the analysis's (e.g. analysed as film)
   return out;
 }
 

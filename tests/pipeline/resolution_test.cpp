@@ -72,6 +72,8 @@ TEST(Resolution, NearestNeighbourUpsampledFilmIsAnalysedAtItsOwnPixels) {
   EXPECT_TRUE(stage(r, "resolution").parameters.at("block_upsampled").get<bool>());
   EXPECT_NEAR(r.analysed_pixel_size_mm, 0.2, 0.01);
   EXPECT_DOUBLE_EQ(r.min_cluster_score, default_cluster_min_score(0.2));
+  ASSERT_FALSE(r.image_meta_only.info.warnings.empty());
+  EXPECT_NE(r.image_meta_only.info.warnings.back().find("upsampled by nearest neighbour"), std::string::npos);
   EXPECT_EQ(r.image_meta_only.width, up.width);
   EXPECT_DOUBLE_EQ(r.image_meta_only.pixel_size_mm, 0.07);
 }
@@ -177,6 +179,9 @@ TEST(Resolution, FilmLikeImageIsAnalysedAsFilmOnTheInputGrid) {
   const auto& rec = stage(r, "resolution").parameters;
   EXPECT_TRUE(rec.at("film_like").get<bool>());
   EXPECT_DOUBLE_EQ(rec.at("analysed_at_pixel_mm").get<double>(), 0.2);
+  // the reader is told, in the image's warnings (JSON and the batch table)
+  ASSERT_FALSE(r.image_meta_only.info.warnings.empty());
+  EXPECT_NE(r.image_meta_only.info.warnings.back().find("analysed as film at 0.2 mm"), std::string::npos);
   // reported on the input's grid, with the film cuts
   EXPECT_EQ(r.image_meta_only.width, up.width);
   EXPECT_EQ(r.image_meta_only.height, up.height);
