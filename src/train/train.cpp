@@ -437,8 +437,8 @@ TrainReport train_models(const TrainOptions& o) {
       ti.candidates = detect_calcifications_for_analysis(ph.image, region, o.analyze.calcification);
       ti.truth = eval::parse_phantom_truth(phantom_truth_to_json(ph), ti.stem);
       ti.labels = label_candidates(ti.candidates, ti.truth, ti.pixel_size_mm, "phantom");
-      ti.linear.assign(ti.candidates.size(), 0);
-      for (std::size_t k = 0; k < ti.candidates.size(); ++k) {
+      if (o.film_skip_linear) ti.linear.assign(ti.candidates.size(), 0);
+      for (std::size_t k = 0; k < ti.linear.size(); ++k) {
         if (ti.labels[k] < 0.5f) continue;
         bool other = false, lin = false;
         for (const auto& t : ti.truth.calcifications)
