@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -43,11 +44,17 @@ std::optional<fs::path> mias_dir() {
 /// 200 um grid of truth.txt.
 eval::EvalCase analyse_resampled(const fs::path& dir, const std::string& stem, double pixel_size_mm,
                                  const eval::TruthImage& truth, double min_score, bool native = false,
-                                 Interpolation interpolation = Interpolation::Cubic) {
+                                 Interpolation interpolation = Interpolation::Cubic, double noise_sigma = 0) {
   ReadOptions ro;
   ro.pixel_size_mm = 0.2;
   const Image film = read_image(dir / (stem + ".png"), ro);
-  const Image img = resample_image(film, pixel_size_mm, interpolation);
+  Image img = resample_image(film, pixel_size_mm, interpolation);
+  if (noise_sigma > 0) {  // white noise on the tissue, as a "digital-looking" conversion might add
+    std::mt19937 rng(static_cast<unsigned>(std::hash<std::string>{}(stem)));
+    std::normal_distribution<float> n(0.f, static_cast<float>(noise_sigma));
+    for (float& v : img.pixels)
+      if (v > 0.02f) v = std::clamp(v + n(rng), 0.f, 1.f);
+  }
   AnalyzeOptions ao;
   ao.min_calcification_score = ao.min_cluster_score = min_score;
   ao.check_resolution = !native;
@@ -160,10 +167,12 @@ TEST(MiasResampled, FrocAtDigitalPixelSizes) {
     double px;
     bool native;
     Interpolation interpolation;
+    double noise = 0;
   };
   for (const Variant v : {Variant{0.07, false, Interpolation::Cubic}, Variant{0.07, true, Interpolation::Cubic},
                           Variant{0.1, false, Interpolation::Cubic}, Variant{0.1, true, Interpolation::Cubic},
-                          Variant{0.07, false, Interpolation::Nearest}, Variant{0.07, true, Interpolation::Nearest}}) {
+                          Variant{0.07, false, Interpolation::Nearest}, Variant{0.07, true, Interpolation::Nearest},
+                          Variant{0.07, false, Interpolation::Cubic, 0.01}}) {
       const double px = v.px;
       const bool native = v.native;
       std::vector<eval::EvalCase> cases(stems.size());
@@ -172,13 +181,15 @@ TEST(MiasResampled, FrocAtDigitalPixelSizes) {
       for (int t = 0; t < 2; ++t)
         pool.emplace_back([&] {
           for (std::size_t i = next++; i < stems.size(); i = next++)
-            cases[i] = analyse_resampled(*dir, stems[i], px, truth.images.at(stems[i]), 0.0, native, v.interpolation);
+            cases[i] = analyse_resampled(*dir, stems[i], px, truth.images.at(stems[i]), 0.0, native, v.interpolation,
+                                         v.noise);
         });
       for (auto& th : pool) th.join();
       eval::EvalOptions eo;
       const auto rep = eval::evaluate(cases, eval::TruthKind::Mias, eo);
-      std::printf("== mini-MIAS resampled (%s) to %g mm, %s, every candidate kept ==\n%s\n",
-                  v.interpolation == Interpolation::Nearest ? "nearest neighbour" : "bicubic", px,
+      std::printf("== mini-MIAS resampled (%s%s) to %g mm, %s, every candidate kept ==\n%s\n",
+                  v.interpolation == Interpolation::Nearest ? "nearest neighbour" : "bicubic",
+                  v.noise > 0 ? ", then white noise of 1 % of the grey range" : "", px,
                   native ? "--native-resolution (digital path)" : "default (analysed as film)",
                   eval::format_report(rep).c_str());
       // Clusters form on real tissue either way (the film path forms 11 of 14 at 200 um).
