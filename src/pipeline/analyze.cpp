@@ -105,7 +105,7 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
   const std::string skip = resolution_check_skipped_because(image, options);
   if (skip.empty()) rc = check_resolution(image);
   const double check_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  nlohmann::json rec = {{"checked", rc.measured},
+  nlohmann::json rec = {{"checked", rc.measured || rc.block_upsampled},  // a block copy is recognised even with too few tiles for the spectrum
                         {"not_checked_because", skip.empty() ? nlohmann::json() : nlohmann::json(skip)},
                         {"tiles", rc.tiles},
                         {"high_to_mid_power_log10", rc.measured ? nlohmann::json(rc.high_to_mid_log10) : nlohmann::json()},
