@@ -16,5 +16,6 @@ void register_compare(CLI::App& app, Runner& run);
 void register_train(CLI::App& app, Runner& run);
 void register_exit_codes(CLI::App& app, Runner& run);
 void register_schema(CLI::App& app, Runner& run);
+void register_serve(CLI::App& app, Runner& run);
 
 }  // namespace calcscope::cli
