@@ -219,8 +219,9 @@ AnalyzeParams parse_analyze_params(const std::vector<std::pair<std::string, std:
     if (key == "pixel_size") {
       const auto v = parse_number(value);
       if (!v || *v < 0.005 || *v > 2.0)
-        throw Error(ErrorCode::Usage, "pixel_size must be the pixel size in millimetres, 0.005 to 2 (e.g. pixel_size=0.2 "
-                                      "for mini-MIAS), not '" + value + "'");
+        throw Error(ErrorCode::Usage,
+                    "pixel_size must be the pixel size in millimetres, 0.005 to 2 (e.g. pixel_size=0.2 for "
+                    "mini-MIAS), not '" + value + "'");
       p.pixel_size_mm = *v;
     } else if (key == "min_score") {
       const auto v = parse_number(value);
@@ -251,10 +252,12 @@ AnalyzeParams parse_analyze_params(const std::vector<std::pair<std::string, std:
 HttpResponse analyze_upload(const std::string& body, const AnalyzeParams& params, const HandlerOptions& options) {
   const std::string name = sanitize_upload_name(params.name);
   std::string staged;  // the staged input's path: error messages name the upload instead
-  auto scrub = [&](std::string text) {
-    if (!staged.empty()) text = replace_all(std::move(text), staged, name);
-    return for_http(std::move(text));
+  // outputs: the staging path in place of the name, should any show through (none is known to)
+  auto unstage = [&](std::string text) {
+    return staged.empty() ? text : replace_all(std::move(text), staged, name);
   };
+  // error messages: also spoken to an HTTP client
+  auto scrub = [&](std::string text) { return for_http(unstage(std::move(text))); };
   try {
     if (body.size() > options.max_upload_bytes) return too_large_response(body.size(), options.max_upload_bytes);
     if (body.empty())
@@ -297,15 +300,15 @@ HttpResponse analyze_upload(const std::string& body, const AnalyzeParams& params
     HttpResponse r;
     switch (params.format) {
       case AnalyzeFormat::Json:
-        r.body = scrub(read_file_bytes(o.output_dir / (stem + ".json")));
+        r.body = unstage(read_file_bytes(o.output_dir / (stem + ".json")));
         break;
       case AnalyzeFormat::Html:
         r.content_type = "text/html; charset=utf-8";
-        r.body = scrub(read_file_bytes(o.output_dir / (stem + ".report.html")));
+        r.body = unstage(read_file_bytes(o.output_dir / (stem + ".report.html")));
         break;
       case AnalyzeFormat::Patient:
         r.content_type = "text/html; charset=utf-8";
-        r.body = scrub(read_file_bytes(o.output_dir / (stem + ".patient.html")));
+        r.body = unstage(read_file_bytes(o.output_dir / (stem + ".patient.html")));
         break;
       case AnalyzeFormat::Sr:
         r.content_type = "application/dicom";
@@ -341,7 +344,8 @@ HttpResponse handle_request(const HttpRequest& request, const HandlerOptions& op
     static const Route routes[] = {{"/health", "GET", "GET, HEAD"}, {"/analyze", "POST", "POST"}};
     for (const auto& route : routes) {
       if (request.path != route.path) continue;
-      const bool allowed = request.method == route.method || (request.method == "HEAD" && std::string(route.method) == "GET");
+      const bool allowed =
+          request.method == route.method || (request.method == "HEAD" && std::string(route.method) == "GET");
       if (!allowed) {
         HttpResponse r = error_response(ErrorCode::Usage,
                                         request.method + " is not allowed on " + request.path + ": use " +
@@ -351,7 +355,8 @@ HttpResponse handle_request(const HttpRequest& request, const HandlerOptions& op
         return r;
       }
       if (request.path == "/health") return health_response();
-      if (request.body.size() > options.max_upload_bytes) return too_large_response(request.body.size(), options.max_upload_bytes);
+      if (request.body.size() > options.max_upload_bytes)
+        return too_large_response(request.body.size(), options.max_upload_bytes);
       AnalyzeParams params;
       try {
         params = parse_analyze_params(request.query);
@@ -365,7 +370,8 @@ HttpResponse handle_request(const HttpRequest& request, const HandlerOptions& op
                               " (the endpoints are GET /health and POST /analyze)",
                           404);
   } catch (const std::exception& e) {
-    return error_response(ErrorCode::Internal, std::string("internal error: ") + e.what() + " (a bug: please report it)");
+    return error_response(ErrorCode::Internal,
+                          std::string("internal error: ") + e.what() + " (a bug: please report it)");
   } catch (...) {
     return error_response(ErrorCode::Internal, "internal error (a bug: please report it)");
   }
