@@ -16,5 +16,7 @@ void register_compare(CLI::App& app, Runner& run);
 void register_train(CLI::App& app, Runner& run);
 void register_exit_codes(CLI::App& app, Runner& run);
 void register_schema(CLI::App& app, Runner& run);
+void register_send(CLI::App& app, Runner& run);
+void register_listen(CLI::App& app, Runner& run);
 
 }  // namespace calcscope::cli
