@@ -89,6 +89,7 @@ void register_analyze(CLI::App& app, Runner& run) {
         send_options.calling_aet = a->calling_aet;
         send_options.timeout_seconds = a->timeout;
         send_options.echo = false;  // one association per SR: the C-STORE answer says it all
+        init_dicom_network();       // before the batch's worker threads start (sets TCP_NODELAY)
       }
       BatchOptions o;
       if (a->pixel_size_mm > 0) o.read.pixel_size_mm = a->pixel_size_mm;

@@ -370,7 +370,7 @@ std::string format_send_report(const SendReport& r) {
                   r.connection_message.c_str());
     out += line;
   } else if (r.echo_ok) {
-    std::snprintf(line, sizeof line, "echo %s (calling %s): ok, %.0f ms\n", r.peer.to_string().c_str(),
+    std::snprintf(line, sizeof line, "echo %s (calling %s): ok, %.1f ms\n", r.peer.to_string().c_str(),
                   r.calling_aet.c_str(), r.echo_ms);
     out += line;
   } else if (r.echo_message != "not asked") {

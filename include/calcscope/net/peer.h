@@ -23,6 +23,13 @@ DicomPeer parse_dicom_peer(const std::string& text);
 /// characters, not only spaces. Throws Error(Usage).
 void check_ae_title(const std::string& aet, const std::string& what);
 
+/// Process set-up for DICOM networking, once: SIGPIPE ignored (a peer closing its socket must not
+/// end the process), TCP_NODELAY=1 in the environment unless already set (DCMTK 3.6.7 keeps Nagle's
+/// algorithm on otherwise: ~40 ms per message), codecs registered. send_dicom_files() and
+/// StorageListener::start() call it; call it yourself before starting threads that may send, since
+/// it changes the environment.
+void init_dicom_network();
+
 /// DCMTK's network log (dcmtk.dcmnet) goes to stderr only when verbose; by default calcscope reports
 /// every failure itself (per-file tables, log lines) and keeps DCMTK quiet.
 void set_dicom_network_verbose(bool verbose);
