@@ -12,6 +12,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcuid.h>
@@ -81,6 +82,19 @@ namespace {
 
 /// "XRayRadiationDoseSRStorage" -> "X Ray Radiation Dose SR" (DCMTK's UID names, "Storage" dropped).
 std::string readable_class(const std::string& uid) {
+  static const std::pair<const char*, const char*> known[] = {
+      {UID_MammographyCADSRStorage, "Mammography CAD SR"},
+      {UID_XRayRadiationDoseSRStorage, "X-Ray Radiation Dose SR (dose report)"},
+      {UID_BasicTextSRStorage, "Basic Text SR"},
+      {UID_EnhancedSRStorage, "Enhanced SR"},
+      {UID_ComprehensiveSRStorage, "Comprehensive SR"},
+      {UID_Comprehensive3DSRStorage, "Comprehensive 3D SR"},
+      {UID_KeyObjectSelectionDocumentStorage, "Key Object Selection Document"},
+      {UID_GrayscaleSoftcopyPresentationStateStorage, "Grayscale Softcopy Presentation State"},
+      {UID_EncapsulatedPDFStorage, "Encapsulated PDF"},
+  };
+  for (const auto& [k, v] : known)
+    if (uid == k) return v;
   std::string name = net_detail::sop_class_name(uid);
   if (name == uid) return "object of SOP class " + uid;
   const std::string suffix = "Storage";

@@ -1,6 +1,8 @@
 // Storage SCU on DCMTK's DcmSCU: one association, C-ECHO, one C-STORE per file, per-file status.
 #include "calcscope/net/send.h"
 
+#include "calcscope/io/image_reader.h"
+
 #include "net_common.h"
 
 #include <algorithm>
@@ -89,8 +91,12 @@ bool inspect(const fs::path& file, SentFile& out) {
     out.transfer_syntax_uid = DcmXfer(ds->getOriginalXfer()).getXferID();
   if (cond.bad() || out.sop_class_uid.empty() || out.sop_instance_uid.empty() || out.transfer_syntax_uid.empty()) {
     out.error = ErrorCode::UnsupportedFormat;
-    out.message = name + ": not a DICOM file (" +
-                  (cond.bad() ? std::string(cond.text()) : std::string("no SOP Class UID / SOP Instance UID found")) +
+    // DCMTK's reason ("premature end of stream") only helps for a file that claims to be DICOM.
+    const std::string why = !looks_like_dicom(file)
+                                ? "no DICM preamble and no readable data set"
+                                : cond.bad() ? std::string("damaged: ") + cond.text()
+                                             : std::string("no SOP Class UID / SOP Instance UID / transfer syntax");
+    out.message = name + ": not a DICOM file (" + why +
                   "): send takes DICOM objects, e.g. the <stem>.sr.dcm that `analyze --report sr` writes";
     out.sop_class_uid.clear();
     out.sop_instance_uid.clear();

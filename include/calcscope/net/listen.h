@@ -45,7 +45,7 @@ struct ReceivedInstance {
 /// One line per received instance (no newline; the CLI prefixes the time), e.g.
 /// "MG 1.2.3 from MODALITY@10.0.0.5: analysed in 1.20 s: 314 calcifications, 2 clusters, BI-RADS 4A ->
 /// DIR/MG.1.2.3.json; SR forwarded to PACS@pacs:104 (1.2.9)", or "SR 1.2.4 from ...: stored as
-/// DIR/received/SR.1.2.4.dcm, not analysed: a Mammography CADSR is not an image".
+/// DIR/received/SR.1.2.4.dcm, not analysed: a Mammography CAD SR is not an image".
 std::string format_received_line(const ReceivedInstance& r);
 
 using ReceivedFn = std::function<void(const ReceivedInstance&)>;
