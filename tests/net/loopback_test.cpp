@@ -190,6 +190,22 @@ TEST_F(Loopback, AnalyzeSendSrDeliversTheSrWhichTheListenerStoresWithoutAnalysin
   EXPECT_NE(line.find("not analysed: a Mammography CAD SR is not an image"), std::string::npos) << line;
 }
 
+TEST_F(Loopback, AnalyzeExamSendSrSendsTheExamSrOnly) {
+  test::TempDir tmp("calcscope-net-exam");
+  RunningListener pacs(tmp / "pacs", "");
+  const fs::path out = tmp / "out";
+  const auto r = run_cli("analyze " + quoted(*phantom_) + " --exam --output " + quoted(out) + " --send-sr " +
+                         pacs.peer_text());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string study = read_image(*phantom_).info.study_instance_uid;
+  EXPECT_NE(r.output.find("exam " + study + ": SR sent to " + pacs.peer_text()), std::string::npos) << r.output;
+  const auto got = pacs.wait_for(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].sop_instance_uid, read_mammo_cad_sr(out / (study + ".sr.dcm")).sop_instance_uid);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(pacs.listener().counts().received, 1) << "the per-image SR is not sent in exam mode";
+}
+
 TEST_F(Loopback, BadFilesAreReportedAndTheOthersSent) {
   test::TempDir tmp("calcscope-net-bad");
   RunningListener scp(tmp / "out", "");
