@@ -17,5 +17,7 @@ void register_train(CLI::App& app, Runner& run);
 void register_exit_codes(CLI::App& app, Runner& run);
 void register_schema(CLI::App& app, Runner& run);
 void register_serve(CLI::App& app, Runner& run);
+void register_send(CLI::App& app, Runner& run);
+void register_listen(CLI::App& app, Runner& run);
 
 }  // namespace calcscope::cli

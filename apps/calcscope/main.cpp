@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   calcscope::cli::register_exit_codes(app, run);
   calcscope::cli::register_schema(app, run);
   calcscope::cli::register_serve(app, run);
+  calcscope::cli::register_send(app, run);
+  calcscope::cli::register_listen(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -21,6 +21,16 @@ const std::vector<ErrorInfo>& error_table() {
       {ErrorCode::DecodeFailed, "decode_failed", 10, 422, "compressed pixel data could not be decoded"},
       {ErrorCode::OutputFailed, "output_failed", 11, 500, "an output file could not be written"},
       {ErrorCode::InvalidData, "invalid_data", 12, 422, "a non-image input (truth, JSON) is malformed"},
+      {ErrorCode::PeerUnreachable, "peer_unreachable", 13, 502,
+       "DICOM network: the peer could not be reached (connection refused, unknown host, timeout) or the "
+       "association was lost"},
+      {ErrorCode::AssociationRejected, "association_rejected", 14, 502,
+       "DICOM network: the peer refused the association (called or calling AE title not accepted)"},
+      {ErrorCode::StoreFailed, "store_failed", 15, 502,
+       "DICOM network: the peer refused to store an object (C-STORE failure status, or it does not accept the "
+       "object's SOP class or transfer syntax)"},
+      {ErrorCode::ListenFailed, "listen_failed", 16, 500,
+       "DICOM network: the listening port could not be opened (in use, or below 1024 without privileges)"},
       {ErrorCode::Internal, "internal", 70, 500, "internal error (a bug): please report it"},
   };
   return table;

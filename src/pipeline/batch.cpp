@@ -125,6 +125,9 @@ FileOutcome write_outputs(const Image& image, const AnalysisResult& result, cons
     write_overlay_png(image, result, ov);
     out.outputs.push_back(ov);
   }
+  if (rq.sr) out.sr = options.output_dir / (stem + ".sr.dcm");
+  if (j.contains("assessment") && j["assessment"].contains("category") && j["assessment"]["category"].is_string())
+    out.category = j["assessment"]["category"].get<std::string>();
   out.ok = true;
   out.calcifications = static_cast<int>(result.calcifications.size());
   out.clusters = static_cast<int>(result.clusters.size());

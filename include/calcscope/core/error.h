@@ -22,6 +22,10 @@ enum class ErrorCode {
   DecodeFailed,        ///< compressed pixel data could not be decoded
   OutputFailed,        ///< could not write an output file
   InvalidData,         ///< malformed input data other than images (truth files, JSON)
+  PeerUnreachable,     ///< DICOM network: no TCP connection to the peer, or the association was lost
+  AssociationRejected, ///< DICOM network: the peer refused the association (AE titles)
+  StoreFailed,         ///< DICOM network: the peer refused an object (C-STORE status, SOP class not accepted)
+  ListenFailed,        ///< DICOM network: the listening port could not be opened
   Internal,            ///< a bug: please report
 };
 

@@ -44,6 +44,8 @@ struct FileOutcome {
   double seconds = 0;
   std::vector<std::string> warnings;
   std::vector<std::filesystem::path> outputs;
+  std::filesystem::path sr;        ///< DIR/<stem>.sr.dcm when the SR report was written ("" otherwise)
+  std::string category;            ///< the image's BI-RADS category (assessment.category) when analysed
 };
 
 struct BatchSummary {
