@@ -105,7 +105,7 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
   const std::string skip = resolution_check_skipped_because(image, options);
   if (skip.empty()) rc = check_resolution(image);
   const double check_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  nlohmann::json rec = {{"checked", rc.measured || rc.block_upsampled},  // a block copy is recognised even with too few tiles for the spectrum
+  nlohmann::json rec = {{"checked", rc.measured || rc.block_upsampled || rc.interpolated_from_film_grid},  // (these two need no tiles)
                         {"not_checked_because", skip.empty() ? nlohmann::json() : nlohmann::json(skip)},
                         {"tiles", rc.tiles},
                         {"high_to_mid_power_log10", rc.measured ? nlohmann::json(rc.high_to_mid_log10) : nlohmann::json()},
@@ -113,6 +113,10 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
                         {"mid_to_low_power_log10", rc.measured ? nlohmann::json(rc.mid_to_low_log10) : nlohmann::json()},
                         {"film_like_mid_above_log10", kFilmLikeMinMidPowerLog10},
                         {"film_like", rc.film_like},
+                        {"interpolation_peak_x", rc.interpolation_peak_x},
+                        {"interpolation_peak_y", rc.interpolation_peak_y},
+                        {"interpolated_film_peak_above", kInterpolatedFilmMinPeak},
+                        {"interpolated_from_film_grid", rc.interpolated_from_film_grid},
                         {"static_columns", rc.static_columns},
                         {"static_rows", rc.static_rows},
                         {"block_upsampled", rc.block_upsampled},
@@ -133,6 +137,11 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
                     "upsampled by nearest neighbour (x%.2f): analysed at its source's %.3f mm pixels, positions given on "
                     "this file's grid; pass --native-resolution to analyse it as stored",
                     rc.upsampling_factor, film.pixel_size_mm);
+    else if (rc.interpolated_from_film_grid)
+      std::snprintf(buf, sizeof buf,
+                    "interpolated from a ~0.2 mm film grid: analysed as film at %.1f mm (film models and cuts), positions "
+                    "given on this file's grid; pass --native-resolution to analyse it as stored",
+                    film.pixel_size_mm);
     else
       std::snprintf(buf, sizeof buf,
                     "no detail finer than film's: analysed as film at %.1f mm (film models and cuts), positions given "

@@ -19,7 +19,10 @@ Image resample_image(const Image& image, double pixel_size_mm, Interpolation int
   const cv::Size size(std::max(1, static_cast<int>(std::lround(image.width * f))),
                       std::max(1, static_cast<int>(std::lround(image.height * f))));
   cv::Mat out;
-  cv::resize(cvx::view(image), out, size, 0, 0, interpolation == Interpolation::Nearest ? cv::INTER_NEAREST : cv::INTER_CUBIC);
+  const int how = interpolation == Interpolation::Nearest  ? cv::INTER_NEAREST
+                  : interpolation == Interpolation::Linear ? cv::INTER_LINEAR
+                                                           : cv::INTER_CUBIC;
+  cv::resize(cvx::view(image), out, size, 0, 0, how);
   cv::min(cv::max(out, 0.0), 1.0, out);  // bicubic overshoot stays inside the [0,1] grey range
   Image r = cvx::to_image(out, pixel_size_mm);
   r.info = image.info;
@@ -126,6 +129,75 @@ void check_block_upsampling(const cv::Mat& img, double floor, double px, Resolut
   rc.analyse_at_mm = px * rc.upsampling_factor;
 }
 
+/// ResolutionCheck::interpolation_peak_x (along_rows) or _y: the profile of the mean |second
+/// difference| across the inner foreground (inner: foreground eroded by 1.5 mm, so the skin edge,
+/// whose second differences dwarf tissue's, stays out), detrended, its power in the window of
+/// kInterpolationGridMinMm-kInterpolationGridMaxMm grids over its median power (0 = too short).
+double interpolation_peak(const cv::Mat& img, const cv::Mat& inner, double px, bool along_rows) {
+  const int L = along_rows ? img.cols : img.rows;
+  std::vector<double> sum(static_cast<std::size_t>(L), 0.0);
+  std::vector<int> count(static_cast<std::size_t>(L), 0);
+  for (int y = 1; y + 1 < img.rows; ++y) {
+    const float* up = img.ptr<float>(y - 1);
+    const float* r = img.ptr<float>(y);
+    const float* dn = img.ptr<float>(y + 1);
+    const unsigned char* m = inner.ptr<unsigned char>(y);
+    for (int x = 1; x + 1 < img.cols; ++x) {
+      if (!m[x]) continue;  // (the erosion keeps the neighbours inside the foreground too)
+      if (along_rows) {
+        sum[x] += std::abs(r[x - 1] - 2.0 * r[x] + r[x + 1]);
+        ++count[x];
+      } else {
+        sum[y] += std::abs(up[x] - 2.0 * r[x] + dn[x]);
+        ++count[y];
+      }
+    }
+  }
+  const int most = *std::max_element(count.begin(), count.end());
+  if (most < 16) return 0;
+  int first = -1, last = -1;  // the span of profile entries with at least a quarter of the most samples
+  for (int i = 0; i < L; ++i)
+    if (count[i] >= most / 4) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  const int n = last - first + 1;
+  if (first < 0 || n < 128) return 0;
+  std::vector<double> prof(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) prof[i] = count[first + i] ? sum[first + i] / count[first + i] : 0.0;
+  cv::Mat d(1, n, CV_64F);
+  for (int i = 0; i < n; ++i) {  // less a 21-sample moving average: the tissue's slow variation
+    double s = 0;
+    int k = 0;
+    for (int j = std::max(0, i - 10); j <= std::min(n - 1, i + 10); ++j) s += prof[j], ++k;
+    d.at<double>(0, i) = prof[i] - s / k;
+  }
+  cv::Mat F;
+  cv::dft(d, F, cv::DFT_COMPLEX_OUTPUT);
+  std::vector<double> power(static_cast<std::size_t>(n / 2 + 1));
+  for (int k = 0; k <= n / 2; ++k) {
+    const cv::Vec2d c = F.at<cv::Vec2d>(0, k);
+    power[k] = c[0] * c[0] + c[1] * c[1];
+  }
+  std::vector<double> rest(power.begin() + n / 20, power.end());
+  std::nth_element(rest.begin(), rest.begin() + rest.size() / 2, rest.end());
+  const double median = rest[rest.size() / 2];
+  if (!(median > 0)) return 0;
+  double peak = 0;  // over the window's frequencies, folded into 0-0.5 cycles/pixel
+  for (int k = n / 20; k <= n / 2; ++k) {
+    const double f = static_cast<double>(k) / n;
+    // not near Nyquist (a x2 interpolation leaves no period there, and odd/even patterns are common),
+    // nor at the harmonics of block compression's 8-pixel grid (JPEG)
+    if (f > 0.45) break;
+    if (std::abs(f * 8 - std::round(f * 8)) < 0.032) continue;
+    for (const double g : {f, 1.0 - f, 1.0 + f}) {  // the grid frequencies that appear at f
+      const double grid_mm = px / g;
+      if (grid_mm >= kInterpolationGridMinMm && grid_mm <= kInterpolationGridMaxMm) peak = std::max(peak, power[k]);
+    }
+  }
+  return peak / median;
+}
+
 }  // namespace
 
 ResolutionCheck check_resolution(const Image& image) {
@@ -141,6 +213,19 @@ ResolutionCheck check_resolution(const Image& image) {
   if (!(mx > mn)) return rc;
   const double floor = mn + 0.15 * (mx - mn);
   check_block_upsampling(img, floor, px, rc);
+  if (!rc.block_upsampled) {
+    cv::Mat inner = img >= floor;
+    const int k = 2 * static_cast<int>(std::lround(1.5 / px)) + 1;
+    cv::erode(inner, inner, cv::getStructuringElement(cv::MORPH_RECT, {k, k}));
+    rc.interpolation_peak_x = interpolation_peak(img, inner, px, true);
+    rc.interpolation_peak_y = interpolation_peak(img, inner, px, false);
+    rc.interpolated_from_film_grid =
+        std::max(rc.interpolation_peak_x, rc.interpolation_peak_y) >= kInterpolatedFilmMinPeak;
+    if (rc.interpolated_from_film_grid) {  // film whatever its spectrum says (noise may hide it)
+      rc.film_like = true;
+      rc.analyse_at_mm = kFilmLikeAnalysisPixelSizeMm;
+    }
+  }
   std::vector<cv::Rect> tiles;
   for (int y = 0; y + T <= image.height; y += T)
     for (int x = 0; x + T <= image.width; x += T) {
@@ -215,7 +300,8 @@ ResolutionCheck check_resolution(const Image& image) {
   rc.measured = true;
   rc.high_to_mid_log10 = std::log10(std::max(high, mid * 1e-6) / mid);
   rc.mid_to_low_log10 = std::log10(mid / low);
-  rc.film_like = rc.high_to_mid_log10 < kFilmLikeMaxHighPowerLog10 && rc.mid_to_low_log10 > kFilmLikeMinMidPowerLog10;
+  rc.film_like = rc.interpolated_from_film_grid ||
+                 (rc.high_to_mid_log10 < kFilmLikeMaxHighPowerLog10 && rc.mid_to_low_log10 > kFilmLikeMinMidPowerLog10);
   if (rc.film_like && !rc.block_upsampled) rc.analyse_at_mm = kFilmLikeAnalysisPixelSizeMm;
   return rc;
 }

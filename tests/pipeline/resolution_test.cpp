@@ -2,7 +2,9 @@
 // analysed as film and reported on the input's pixel grid.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "calcscope/assess/describe.h"
 #include "calcscope/phantom/phantom.h"
 #include "calcscope/pipeline/analyze.h"
+#include "core/cv_adapter.h"
 
 namespace calcscope {
 namespace {
@@ -46,6 +49,8 @@ TEST(Resolution, DigitalPhantomsAreNotFilmLike) {
       EXPECT_FALSE(rc.block_upsampled);
       EXPECT_LT(rc.static_columns, 0.05);
       EXPECT_LT(rc.static_rows, 0.05);
+      EXPECT_FALSE(rc.interpolated_from_film_grid);
+      EXPECT_LT(std::max(rc.interpolation_peak_x, rc.interpolation_peak_y), kInterpolatedFilmMinPeak / 2);
       EXPECT_DOUBLE_EQ(rc.analyse_at_mm, 0.0);
     }
 }
@@ -135,6 +140,55 @@ TEST(Resolution, FilmResampledToDigitalPixelsIsFilmLike) {
     ASSERT_TRUE(rc.measured);
     EXPECT_TRUE(rc.film_like) << rc.high_to_mid_log10;
     EXPECT_LT(rc.high_to_mid_log10, kFilmLikeMaxHighPowerLog10 - 0.2);
+  }
+}
+
+// Other tools' upsampling of film (OpenCV's bilinear and Lanczos, as an export or a PACS might make):
+// film-like too. Session 14 checked the same on 16 mini-MIAS images each (docs/algorithms.md §0).
+TEST(Resolution, FilmUpsampledBilinearOrLanczosIsFilmLike) {
+  const Image film = make_phantom(small_spec(0.2, 1.0)).image;
+  for (const int interpolation : {cv::INTER_LINEAR, cv::INTER_LANCZOS4}) {
+    SCOPED_TRACE(interpolation);
+    cv::Mat up;
+    cv::resize(cvx::view(film), up, cv::Size(), 0.2 / 0.07, 0.2 / 0.07, interpolation);
+    const ResolutionCheck rc = check_resolution(cvx::to_image(cv::min(cv::max(up, 0.0), 1.0), 0.07));
+    ASSERT_TRUE(rc.measured);
+    EXPECT_FALSE(rc.block_upsampled);
+    EXPECT_TRUE(rc.film_like) << rc.high_to_mid_log10 << " " << rc.mid_to_low_log10;
+  }
+}
+
+// Film interpolated to 70 um and then given white noise (0.5 % of the grey range): the spectrum no
+// longer shows film (the noise fills the high band), but the interpolation grid does.
+TEST(Resolution, NoisyInterpolatedFilmIsRecognisedByItsGrid) {
+  const Image film = make_phantom(small_spec(0.2, 1.0)).image;
+  for (const Interpolation how : {Interpolation::Linear, Interpolation::Cubic}) {
+    SCOPED_TRACE(static_cast<int>(how));
+    Image up = resample_image(film, 0.07, how);
+    std::mt19937 rng(7);
+    std::normal_distribution<float> noise(0.f, 0.005f);
+    for (float& v : up.pixels) v = std::clamp(v + noise(rng), 0.f, 1.f);
+    const ResolutionCheck rc = check_resolution(up);
+    ASSERT_TRUE(rc.measured);
+    EXPECT_GT(rc.high_to_mid_log10, kFilmLikeMaxHighPowerLog10) << "the spectrum alone would call it digital";
+    EXPECT_TRUE(rc.interpolated_from_film_grid) << rc.interpolation_peak_x << " " << rc.interpolation_peak_y;
+    EXPECT_TRUE(rc.film_like);
+    EXPECT_DOUBLE_EQ(rc.analyse_at_mm, kFilmLikeAnalysisPixelSizeMm);
+  }
+}
+
+// The same digital phantom smoothed or with its grey levels cut to 8 bits: shift-invariant
+// processing makes no grid.
+TEST(Resolution, ProcessedDigitalImageShowsNoInterpolationGrid) {
+  Image img = make_phantom(small_spec(0.07, 1.0)).image;
+  Image smooth = img;
+  cv::Mat m = cvx::view(smooth);
+  cv::GaussianBlur(m, m, cv::Size(), 1.43);
+  Image eight = img;
+  for (float& v : eight.pixels) v = std::round(v * 255.f) / 255.f;
+  for (const Image* x : {&smooth, &eight}) {
+    const ResolutionCheck rc = check_resolution(*x);
+    EXPECT_FALSE(rc.interpolated_from_film_grid) << rc.interpolation_peak_x << " " << rc.interpolation_peak_y;
   }
 }
 

@@ -52,7 +52,7 @@ inline double detection_pixel_size_mm(double pixel_size_mm) {
 /// resampled-MIAS checks (training's --mias-resampled, tests/e2e/mias_resampled_test.cpp).
 /// How resample_image() interpolates: bicubic (the pipeline's) or nearest neighbour (the crude resize
 /// some tools make, which check_resolution() recognises: ResolutionCheck::block_upsampled).
-enum class Interpolation { Cubic, Nearest };
+enum class Interpolation { Cubic, Nearest, Linear };
 Image resample_image(const Image& image, double pixel_size_mm, Interpolation interpolation = Interpolation::Cubic);
 
 /// detect_calcifications() at detection_pixel_size_mm(): film is upsampled (bicubic image, nearest
@@ -89,6 +89,19 @@ struct ResolutionCheck {
   /// The fitted block grid when block_upsampled: source pixel k spans the input's pixel edges
   /// [offset + k factor, offset + (k + 1) factor) along each axis (offset in [-factor / 2, factor / 2]).
   double block_factor_x = 1, block_factor_y = 1, block_offset_x = 0, block_offset_y = 0;
+  /// Interpolation from a film grid (session 14): an image interpolated (bilinear, bicubic, Lanczos)
+  /// from a coarser grid is smooth between the old samples and bends at them, so the mean absolute
+  /// second difference along a row, column by column, repeats with the old grid's period (Gallagher,
+  /// "Detection of linear and cubic interpolation in JPEG compressed images", 2005). Measured over
+  /// the foreground as the power of that column (row) profile at the frequency of a
+  /// kInterpolationGridMinMm-kInterpolationGridMaxMm grid over the profile's median power (x: along
+  /// rows, y: along columns); 0 when not measured. Survives white noise that hides film's spectrum
+  /// (mdb241 bilinear to 70 um: 24200 clean, 6400 / 370 / 27 with noise of 0.2 / 0.5 / 1 % of the
+  /// grey range); shift-invariant filtering (smoothing, detector blur) cannot make it.
+  double interpolation_peak_x = 0, interpolation_peak_y = 0;
+  /// max(interpolation_peak_x, interpolation_peak_y) >= kInterpolatedFilmMinPeak: the image was
+  /// interpolated from a ~0.2 mm grid; analysed as film like film_like (which it implies)
+  bool interpolated_from_film_grid = false;
   /// the pixel size analyze() works at: kFilmLikeAnalysisPixelSizeMm when film_like, the source's
   /// (input pixel x upsampling_factor) when block_upsampled, else 0 (the input's)
   double analyse_at_mm = 0;
@@ -108,6 +121,15 @@ inline constexpr double kFilmLikeMaxHighPowerLog10 = -1.75;
 /// -0.44; development phantoms at 70 um smoothed after the noise with a Gaussian of 0.8-2 pixels,
 /// those whose high band fell below kFilmLikeMaxHighPowerLog10: -0.84 and below.
 inline constexpr double kFilmLikeMinMidPowerLog10 = -0.79;
+/// The source grid spacings ResolutionCheck::interpolation_peak_x/_y look for: film's 0.2 mm, narrowly.
+/// A wider window meets the phantom generator's 0.1 mm texture grid at 70 um (its second harmonic
+/// aliases to 0.4 cycles/pixel = a 0.175 mm grid; its fundamental to 0.3 = 0.233 mm).
+inline constexpr double kInterpolationGridMinMm = 0.185, kInterpolationGridMaxMm = 0.22;
+/// Lower limit of max(interpolation_peak_x, _y) for interpolated_from_film_grid (docs/algorithms.md
+/// §0): between the development phantoms at 70 um (at most 10.6 in the window: 36 phantoms, texture
+/// exponent 2.5-3.5, blur 0.04-0.10 mm, noise 0.7-1.8) and all 212 mini-MIAS images interpolated
+/// bilinearly to 70 um (56 and above).
+inline constexpr double kInterpolatedFilmMinPeak = 55.0;
 /// The pixel size a film-like image is analysed at (film's, as mini-MIAS).
 inline constexpr double kFilmLikeAnalysisPixelSizeMm = 0.2;
 ResolutionCheck check_resolution(const Image& image);
