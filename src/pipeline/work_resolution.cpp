@@ -129,30 +129,11 @@ void check_block_upsampling(const cv::Mat& img, double floor, double px, Resolut
   rc.analyse_at_mm = px * rc.upsampling_factor;
 }
 
-/// ResolutionCheck::interpolation_peak_x (along_rows) or _y: the profile of the mean |second
-/// difference| across the inner foreground (inner: foreground eroded by 1.5 mm, so the skin edge,
-/// whose second differences dwarf tissue's, stays out), detrended, its power in the window of
-/// kInterpolationGridMinMm-kInterpolationGridMaxMm grids over its median power (0 = too short).
-double interpolation_peak(const cv::Mat& img, const cv::Mat& inner, double px, bool along_rows) {
-  const int L = along_rows ? img.cols : img.rows;
-  std::vector<double> sum(static_cast<std::size_t>(L), 0.0);
-  std::vector<int> count(static_cast<std::size_t>(L), 0);
-  for (int y = 1; y + 1 < img.rows; ++y) {
-    const float* up = img.ptr<float>(y - 1);
-    const float* r = img.ptr<float>(y);
-    const float* dn = img.ptr<float>(y + 1);
-    const unsigned char* m = inner.ptr<unsigned char>(y);
-    for (int x = 1; x + 1 < img.cols; ++x) {
-      if (!m[x]) continue;  // (the erosion keeps the neighbours inside the foreground too)
-      if (along_rows) {
-        sum[x] += std::abs(r[x - 1] - 2.0 * r[x] + r[x + 1]);
-        ++count[x];
-      } else {
-        sum[y] += std::abs(up[x] - 2.0 * r[x] + dn[x]);
-        ++count[y];
-      }
-    }
-  }
+/// One profile of mean |second differences| (sum and count per column or row): detrended, its power
+/// in the window of kInterpolationGridMinMm-kInterpolationGridMaxMm grids over its median power
+/// (0 = too short).
+double profile_peak(const std::vector<double>& sum, const std::vector<int>& count, double px) {
+  const int L = static_cast<int>(sum.size());
   const int most = *std::max_element(count.begin(), count.end());
   if (most < 16) return 0;
   int first = -1, last = -1;  // the span of profile entries with at least a quarter of the most samples
@@ -198,6 +179,33 @@ double interpolation_peak(const cv::Mat& img, const cv::Mat& inner, double px, b
   return peak / median;
 }
 
+/// ResolutionCheck::interpolation_peak_x (second differences along rows, profile over columns) and _y
+/// (along columns, profile over rows), over the inner foreground (the foreground eroded by 1.5 mm,
+/// so that the skin edge, whose second differences dwarf tissue's, stays out). One pass for both.
+void interpolation_peaks(const cv::Mat& img, const cv::Mat& inner, double px, double& peak_x, double& peak_y) {
+  std::vector<double> sum_x(static_cast<std::size_t>(img.cols), 0.0), sum_y(static_cast<std::size_t>(img.rows), 0.0);
+  std::vector<int> count_x(static_cast<std::size_t>(img.cols), 0), count_y(static_cast<std::size_t>(img.rows), 0);
+  for (int y = 1; y + 1 < img.rows; ++y) {
+    const float* up = img.ptr<float>(y - 1);
+    const float* r = img.ptr<float>(y);
+    const float* dn = img.ptr<float>(y + 1);
+    const unsigned char* m = inner.ptr<unsigned char>(y);
+    double row_sum = 0;
+    int row_count = 0;
+    for (int x = 1; x + 1 < img.cols; ++x) {
+      if (!m[x]) continue;  // (the erosion keeps the neighbours inside the foreground too)
+      sum_x[x] += std::abs(r[x - 1] - 2.0f * r[x] + r[x + 1]);
+      ++count_x[x];
+      row_sum += std::abs(up[x] - 2.0f * r[x] + dn[x]);
+      ++row_count;
+    }
+    sum_y[y] = row_sum;
+    count_y[y] = row_count;
+  }
+  peak_x = profile_peak(sum_x, count_x, px);
+  peak_y = profile_peak(sum_y, count_y, px);
+}
+
 }  // namespace
 
 ResolutionCheck check_resolution(const Image& image) {
@@ -217,8 +225,7 @@ ResolutionCheck check_resolution(const Image& image) {
     cv::Mat inner = img >= floor;
     const int k = 2 * static_cast<int>(std::lround(1.5 / px)) + 1;
     cv::erode(inner, inner, cv::getStructuringElement(cv::MORPH_RECT, {k, k}));
-    rc.interpolation_peak_x = interpolation_peak(img, inner, px, true);
-    rc.interpolation_peak_y = interpolation_peak(img, inner, px, false);
+    interpolation_peaks(img, inner, px, rc.interpolation_peak_x, rc.interpolation_peak_y);
     rc.interpolated_from_film_grid =
         std::max(rc.interpolation_peak_x, rc.interpolation_peak_y) >= kInterpolatedFilmMinPeak;
     if (rc.interpolated_from_film_grid) {  // film whatever its spectrum says (noise may hide it)
