@@ -135,12 +135,14 @@ FileOutcome write_outputs(const Image& image, const AnalysisResult& result, cons
   return out;
 }
 
-FileOutcome analyze_file(const fs::path& input, const std::string& stem, const BatchOptions& options) {
+FileOutcome analyze_file(const fs::path& input, const std::string& stem, const BatchOptions& options,
+                         const fs::path& display_name) {
   const auto t0 = std::chrono::steady_clock::now();
   Image image = read_image(input, options.read);
+  if (!display_name.empty()) image.info.source_path = display_name.string();
   apply_polarity(image, options.polarity, options.analyze.breast.whole_image);
   const AnalysisResult result = analyze(image, options.analyze);
-  FileOutcome out = write_outputs(image, result, input, stem, options);
+  FileOutcome out = write_outputs(image, result, display_name.empty() ? input : display_name, stem, options);
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }

@@ -290,12 +290,7 @@ HttpResponse analyze_upload(const std::string& body, const AnalyzeParams& params
     }
     const std::string stem = unique_stems({input}).front();
 
-    // analyze_file() without its file name: the outputs name the upload, not the staging path.
-    Image image = read_image(input, o.read);
-    image.info.source_path = name;
-    apply_polarity(image, o.polarity, o.analyze.breast.whole_image);
-    const AnalysisResult result = analyze(image, o.analyze);
-    write_outputs(image, result, name, stem, o);
+    analyze_file(input, stem, o, name);  // the outputs name the upload, not the staging path
 
     HttpResponse r;
     switch (params.format) {

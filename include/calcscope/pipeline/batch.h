@@ -78,8 +78,11 @@ BatchSummary run_batch(const std::vector<std::filesystem::path>& inputs, const B
 FileOutcome write_outputs(const Image& image, const AnalysisResult& result, const std::filesystem::path& input,
                           const std::string& stem, const BatchOptions& options);
 
-/// Analyses one file and writes its outputs; throws Error on bad input.
-FileOutcome analyze_file(const std::filesystem::path& input, const std::string& stem, const BatchOptions& options);
+/// Analyses one file and writes its outputs; throws Error on bad input. display_name: what the
+/// outputs call the file (default: input; the server passes the uploaded file's name, not its
+/// staging path).
+FileOutcome analyze_file(const std::filesystem::path& input, const std::string& stem, const BatchOptions& options,
+                         const std::filesystem::path& display_name = {});
 
 }  // namespace calcscope
 
