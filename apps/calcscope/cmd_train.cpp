@@ -1,6 +1,7 @@
 // calcscope train: reproduces the learned models and their cross-validation table.
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <tuple>
 #include <utility>
 
@@ -22,6 +23,7 @@ struct TrainArgs {
   std::string oof;
   int cluster_monotone = 0;
   int film_skip_linear = 0;
+  std::string film_cluster_ignore = "mean_member_score,strong_fraction,median_member_score";
   double infn_pixel_size = 0.1;
   int min_count = -1;
   double cluster_calc_score = -1;
@@ -120,6 +122,10 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--film-skip-linear", a->film_skip_linear,
                   "general (film) family: 1 = phantom candidates positive only through a fine-linear-branching calcification are left out of the calcification model (experiment)")
       ->check(CLI::Range(0, 1));
+  sub->add_option("--film-cluster-ignore", a->film_cluster_ignore,
+                  "general (film) family: comma-separated cluster features its cluster model may not use "
+                  "('none' = use every feature, as up to session 14)")
+      ->capture_default_str();
   sub->add_option("--oof", a->oof,
                   "development: write the MIAS out-of-fold results here, one <stem>.json each (readable by calcscope eval)");
   sub->add_option("--out", a->out, "where to write calcification[-digital].json, cluster[-digital].json, model-card.json, cv-table.txt");
@@ -150,6 +156,12 @@ void register_train(CLI::App& app, Runner& run) {
       o.oof_dir = a->oof;
       o.cluster_monotone = a->cluster_monotone != 0;
       o.film_skip_linear = a->film_skip_linear != 0;
+      o.film_cluster_ignored.clear();
+      if (a->film_cluster_ignore != "none" && !a->film_cluster_ignore.empty()) {
+        std::stringstream names(a->film_cluster_ignore);
+        for (std::string n; std::getline(names, n, ',');)
+          if (!n.empty()) o.film_cluster_ignored.push_back(n);
+      }
       o.digital_models = a->digital_models == 1;
       if (a->calc_trees > 0) o.trees = a->calc_trees;
       if (a->calc_depth > 0) o.depth = a->calc_depth;

@@ -62,6 +62,25 @@ std::string cluster_monotone(const TrainOptions& o) {
   return m + ")";
 }
 
+/// Indices in cluster_feature_names() of `names`; Error(InvalidArgument) naming an unknown one.
+std::vector<std::size_t> cluster_feature_indices(const std::vector<std::string>& names) {
+  std::vector<std::size_t> idx;
+  const auto& all = cluster_feature_names();
+  for (const auto& n : names) {
+    const auto it = std::find(all.begin(), all.end(), n);
+    if (it == all.end()) throw Error(ErrorCode::Usage, "unknown cluster feature (see cluster_feature_names())", n);
+    idx.push_back(static_cast<std::size_t>(it - all.begin()));
+  }
+  return idx;
+}
+
+/// `f` with the features at `ignored` set to 0: a constant column no tree can split on.
+std::vector<double> without_features(std::vector<double> f, const std::vector<std::size_t>& ignored) {
+  for (const std::size_t i : ignored)
+    if (i < f.size()) f[i] = 0.0;
+  return f;
+}
+
 /// Trains a binary:logistic GBDT and returns its JSON text.
 std::string train_gbdt(const std::vector<Sample>& data, const TrainOptions& o, int trees, int depth,
                        const std::string& monotone = "") {
@@ -254,6 +273,8 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
   const int F = o.folds;
   const double hard = name == "digital" ? o.digital_hard_negatives : 0.0;
   const bool skip_linear = name == "general" && o.film_skip_linear;
+  const std::vector<std::size_t> ignored =
+      name == "general" ? cluster_feature_indices(o.film_cluster_ignored) : std::vector<std::size_t>{};
   // inner[f][g]: stage-1 model trained without folds f and g; outer[f]: without fold f.
   std::vector<GbdtModel> outer(F);
   std::vector<std::vector<GbdtModel>> inner(F, std::vector<GbdtModel>(F));
@@ -277,7 +298,7 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
       const auto& im = images[i];
       if (!in[i] || im.fold == f || !im.use_for_clusters) continue;
       const auto cs = build_clusters(im, predict_all(inner[f][im.fold], im.candidates), o.analyze);
-      for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({cs.clusters[k].features, cs.labels[k], 1.f});
+      for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({without_features(cs.clusters[k].features, ignored), cs.labels[k], 1.f});
     }
     const GbdtModel m2 = GbdtModel::from_xgboost_json(nlohmann::json::parse(train_gbdt(train2, o, 80, 3, cluster_monotone(o))));
     for (std::size_t i = 0; i < images.size(); ++i) {
@@ -285,7 +306,7 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
       if (!in[i] || im.fold != f || !im.use_for_clusters) continue;
       r.oof_calc_scores[i] = predict_all(outer[f], im.candidates);
       auto cs = build_clusters(im, r.oof_calc_scores[i], o.analyze);
-      for (auto& k : cs.clusters) k.score = m2.predict(k.features);
+      for (auto& k : cs.clusters) k.score = m2.predict(without_features(k.features, ignored));
       suppress_overlapping_clusters(cs.clusters, o.analyze.cluster);
       r.oof_clusters[i] = std::move(cs.clusters);
     }
@@ -298,7 +319,7 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
   for (std::size_t i = 0; i < images.size(); ++i) {
     if (!in[i] || !images[i].use_for_clusters) continue;
     const auto cs = build_clusters(images[i], r.oof_calc_scores[i], o.analyze);
-    for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({cs.clusters[k].features, cs.labels[k], 1.f});
+    for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({without_features(cs.clusters[k].features, ignored), cs.labels[k], 1.f});
   }
   r.cluster_model = train_gbdt(train2, o, 80, 3, cluster_monotone(o));
   log(name + ": final models trained");
@@ -659,7 +680,8 @@ TrainReport train_models(const TrainOptions& o) {
        {{"calcification", {{"file", "calcification.json"}, {"kind", "xgboost binary:logistic"}, {"trees", o.trees},
                            {"max_depth", o.depth}, {"features", calcification_feature_names()}}},
         {"cluster", {{"file", "cluster.json"}, {"kind", "xgboost binary:logistic"}, {"trees", 80}, {"max_depth", 3},
-                     {"features", cluster_feature_names()}}}}},
+                     {"features", cluster_feature_names()},
+                     {"features_not_used", o.film_cluster_ignored}}}}},
       {"families",
        o.digital_models
            ? nlohmann::json{{"general",

@@ -4,11 +4,15 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <algorithm>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "calcscope/detect/clusters.h"
 #include "calcscope/pipeline/analyze.h"
+#include "calcscope/train/train.h"
 
 namespace calcscope {
 namespace {
@@ -54,6 +58,44 @@ TEST(OperatingPoint, ClusterRuleOfTheCommittedModelsIsTheDefault) {
   for (const char* digital_only : {"compact_discs_below_pixel_mm", "proposals_below_pixel_mm"})
     general[digital_only] = defaults.at(digital_only);
   EXPECT_EQ(general, defaults);
+}
+
+// Since session 15 the film cluster model may not use the member-score ratios
+// (TrainOptions::film_cluster_ignored). The committed model must follow the default, and no split of
+// it may read an ignored feature.
+TEST(OperatingPoint, FilmClusterModelDoesNotReadTheIgnoredFeatures) {
+  const auto dir = std::filesystem::path(CALCSCOPE_SOURCE_DIR) / "models";
+  std::ifstream card_in(dir / "model-card.json");
+  ASSERT_TRUE(card_in);
+  const auto card = nlohmann::json::parse(card_in);
+  const auto& cluster = card.at("models").at("cluster");
+  ASSERT_TRUE(cluster.contains("features_not_used")) << "model card without features_not_used: retrain (scripts/train.sh)";
+  const auto ignored = cluster.at("features_not_used").get<std::vector<std::string>>();
+  EXPECT_EQ(ignored, TrainOptions{}.film_cluster_ignored);
+  ASSERT_FALSE(ignored.empty());
+  std::set<int> ignored_idx;
+  const auto& names = cluster_feature_names();
+  for (const auto& n : ignored) {
+    const auto it = std::find(names.begin(), names.end(), n);
+    ASSERT_NE(it, names.end()) << n;
+    ignored_idx.insert(static_cast<int>(it - names.begin()));
+  }
+  std::ifstream model_in(dir / "cluster.json");
+  ASSERT_TRUE(model_in);
+  const auto model = nlohmann::json::parse(model_in);
+  const auto& trees = model.at("learner").at("gradient_booster").at("model").at("trees");
+  ASSERT_FALSE(trees.empty());
+  int splits = 0;
+  for (const auto& t : trees) {
+    const auto& left = t.at("left_children");
+    const auto& feature = t.at("split_indices");
+    for (std::size_t k = 0; k < left.size(); ++k) {
+      if (left[k].get<int>() < 0) continue;  // a leaf
+      ++splits;
+      EXPECT_EQ(ignored_idx.count(feature[k].get<int>()), 0u) << "split on " << names[feature[k].get<int>()];
+    }
+  }
+  EXPECT_GT(splits, 0);
 }
 
 }  // namespace

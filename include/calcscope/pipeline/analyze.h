@@ -22,7 +22,7 @@ inline constexpr double kDefaultCalcificationMinScore = 0.61;
 inline constexpr double kDefaultClusterMinScore = 0.81;
 /// Film: the cluster cut at ~0.5 false clusters per image in the MIAS patient-pair cross-validation;
 /// the digital cut is far too strict there.
-inline constexpr double kDefaultClusterMinScoreFilm = 0.10;
+inline constexpr double kDefaultClusterMinScoreFilm = 0.11;
 /// Film calcifications: MIAS has no per-calcification truth, so the cut at ~1 false positive per cm^2
 /// of the general models on the training phantoms (generator-default imaging, all pixel sizes) is used.
 inline constexpr double kDefaultCalcificationMinScoreFilm = 0.71;

@@ -57,6 +57,13 @@ struct TrainOptions {
   /// General (film) family: phantom candidates that are positive only through a fine-linear-branching
   /// calcification are left out of the calcification model's training (experiment, session 13).
   bool film_skip_linear = false;
+  /// General (film) family: cluster features its cluster model may not use (held constant in
+  /// training, so no tree splits on them; they are still computed and written). Default: the three
+  /// member-score ratios, which fall when a group also takes in weak members, so that they read a
+  /// real cluster with a few doubtful specks around it as less likely than three strong specks alone
+  /// (session 15: MIAS cross-validation 0.594 -> 0.607, models/README.md). Names from
+  /// cluster_feature_names(); empty = every feature (up to session 14).
+  std::vector<std::string> film_cluster_ignored = {"mean_member_score", "strong_fraction", "median_member_score"};
   bool verbose = true;
 };
 
