@@ -92,6 +92,10 @@ void register_phantom(CLI::App& app, Runner& run) {
   sub->add_option("--noise", o->spec.noise, "relative noise level (0 = none)")->capture_default_str();
   sub->add_option("--blur-mm", o->spec.blur_mm, "detector blur sigma in mm")->capture_default_str();
   sub->add_option("--beta", o->spec.texture_beta, "power-law exponent of the tissue texture")->capture_default_str();
+  sub->add_option("--texture", o->spec.texture,
+                  "tissue texture model: power-law (1/f^beta random field) or lumpy (clustered lumpy background)")
+      ->check(CLI::IsMember({"power-law", "lumpy"}))
+      ->capture_default_str();
   sub->add_option("--clusters", o->spec.random_clusters, "number of random clusters");
   sub->add_option("--cluster", o->clusters,
                   "a cluster: \"morphology=fine_pleomorphic,distribution=grouped,count=8,diameter=0.3,extent=8,x=60,y=100\" "

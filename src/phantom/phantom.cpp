@@ -60,6 +60,7 @@ void validate(const PhantomSpec& s) {
   if (!(s.noise >= 0 && s.noise <= 10)) bad("noise must be between 0 and 10");
   if (!(s.blur_mm >= 0 && s.blur_mm <= 2)) bad("blur must be between 0 and 2 mm");
   if (!(s.texture_beta >= 1 && s.texture_beta <= 5)) bad("texture beta must be between 1 and 5");
+  if (s.texture != "power-law" && s.texture != "lumpy") bad("texture must be power-law or lumpy");
   if (s.random_clusters < 0 || s.scattered_benign < 0) bad("cluster counts must not be negative");
   for (const auto& c : s.clusters) {
     if (c.count < 1 || c.count > 500) bad("a cluster needs 1 to 500 calcifications");
@@ -120,6 +121,89 @@ cv::Mat power_law_texture(double width_mm, double height_mm, double px, double b
   cv::split(field, planes);
   planes[0] *= 1.0 / std::sqrt(std::max(sum2, 1e-30));
   return planes[0];
+}
+
+/// Clustered lumpy background (Bochud, Abbey & Eckstein 1999; fitted to mammographic texture by
+/// Castella et al. 2008): Poisson-distributed cluster centres, each with a Poisson number of
+/// elongated Gaussian lumps scattered around it and sharing its orientation (mostly along x, chest
+/// wall to nipple). Lumps come in two sizes (sigma 3.0 x 1.3 mm and 1.2 x 0.5 mm along / across) with
+/// exponentially distributed weights. Rendered as impulses per orientation bin convolved in the
+/// Fourier domain (periodic, like power_law_texture()); zero mean, unit variance.
+cv::Mat lumpy_texture(double width_mm, double height_mm, double px, std::uint64_t seed) {
+  const int nx = cv::getOptimalDFTSize(static_cast<int>(std::ceil(width_mm / px)) + 1);
+  const int ny = cv::getOptimalDFTSize(static_cast<int>(std::ceil(height_mm / px)) + 1);
+  constexpr int kBins = 6;
+  struct LumpSize { double along_mm, across_mm, per_cluster; };
+  constexpr LumpSize kSizes[2] = {{3.0, 1.3, 20.0}, {1.2, 0.5, 40.0}};
+  constexpr double kClustersPerMm2 = 1.0 / 25.0;
+  constexpr double kClusterSpreadMm = 4.0;
+  std::mt19937_64 rng(splitmix64(seed ^ 0x1C3B5A7F9E2D4C6BULL));
+  std::normal_distribution<double> gauss(0.0, 1.0);
+  std::exponential_distribution<double> weight(1.0);
+  std::uniform_real_distribution<double> uni(0.0, 1.0);
+  const double area = nx * px * ny * px;
+  std::poisson_distribution<int> n_clusters(area * kClustersPerMm2);
+  std::vector<cv::Mat> impulses(2 * kBins);
+  for (auto& m : impulses) m = cv::Mat::zeros(ny, nx, CV_32F);
+  const int K = n_clusters(rng);
+  for (int k = 0; k < K; ++k) {
+    const double cx = uni(rng) * nx * px, cy = uni(rng) * ny * px;
+    // orientation: along x (0) +- ~35 degrees, folded into [0, pi)
+    double theta = 0.6 * gauss(rng);
+    theta = std::fmod(theta + 10 * kPi, kPi);
+    const int bin = std::min(kBins - 1, static_cast<int>(theta / kPi * kBins));
+    for (int s = 0; s < 2; ++s) {
+      std::poisson_distribution<int> n_lumps(kSizes[s].per_cluster);
+      const int n = n_lumps(rng);
+      cv::Mat& m = impulses[s * kBins + bin];
+      for (int i = 0; i < n; ++i) {
+        // scattered around the centre, stretched along the cluster's orientation
+        const double a = 1.5 * kClusterSpreadMm * gauss(rng), b = 0.6 * kClusterSpreadMm * gauss(rng);
+        const double x = cx + a * std::cos(theta) - b * std::sin(theta);
+        const double y = cy + a * std::sin(theta) + b * std::cos(theta);
+        int c = static_cast<int>(std::floor(x / px)) % nx, r = static_cast<int>(std::floor(y / px)) % ny;
+        if (c < 0) c += nx;
+        if (r < 0) r += ny;
+        m.at<float>(r, c) += static_cast<float>(weight(rng));
+      }
+    }
+  }
+  cv::Mat sum = cv::Mat::zeros(ny, nx, CV_32FC2);
+  for (int s = 0; s < 2; ++s)
+    for (int bin = 0; bin < kBins; ++bin) {
+      cv::Mat F;
+      cv::dft(impulses[s * kBins + bin], F, cv::DFT_COMPLEX_OUTPUT);
+      const double theta = (bin + 0.5) * kPi / kBins;
+      const double ct = std::cos(theta), st = std::sin(theta);
+      const double su = kSizes[s].along_mm, sv = kSizes[s].across_mm;
+      for (int r = 0; r < ny; ++r) {
+        const int ky = r <= ny / 2 ? r : r - ny;
+        const double fy = ky / (ny * px);
+        const auto* in = F.ptr<cv::Vec2f>(r);
+        auto* out = sum.ptr<cv::Vec2f>(r);
+        for (int c = 0; c < nx; ++c) {
+          const int kx = c <= nx / 2 ? c : c - nx;
+          const double fx = kx / (nx * px);
+          const double fu = fx * ct + fy * st, fv = -fx * st + fy * ct;  // frequency along / across the lump
+          const double g = std::exp(-2.0 * kPi * kPi * (su * su * fu * fu + sv * sv * fv * fv));
+          out[c] += in[c] * static_cast<float>(g);
+        }
+      }
+    }
+  cv::Mat field;
+  cv::dft(sum, field, cv::DFT_INVERSE | cv::DFT_REAL_OUTPUT | cv::DFT_SCALE);
+  cv::Scalar mean, sd;
+  cv::meanStdDev(field, mean, sd);
+  field -= mean[0];
+  field *= 1.0 / std::max(sd[0], 1e-12);
+  return field;
+}
+
+/// The tissue texture of `spec` on the texture grid.
+cv::Mat tissue_texture(const PhantomSpec& spec, std::uint64_t seed) {
+  const double step = texture_step_mm(spec.pixel_size_mm);
+  return spec.texture == "lumpy" ? lumpy_texture(spec.width_mm, spec.height_mm, step, seed)
+                                 : power_law_texture(spec.width_mm, spec.height_mm, step, spec.texture_beta, seed);
 }
 
 cv::Mat to_cv(const Affine& a) {
@@ -492,8 +576,7 @@ std::pair<int, int> phantom_size_px(const PhantomSpec& spec) {
 Phantom make_phantom(const PhantomSpec& spec) {
   validate(spec);
   const Scene scene = make_scene(spec, SeriesRoles{});
-  const cv::Mat texture = power_law_texture(spec.width_mm, spec.height_mm, texture_step_mm(spec.pixel_size_mm),
-                                            spec.texture_beta, scene.texture_seed);
+  const cv::Mat texture = tissue_texture(spec, scene.texture_seed);
   Frame fr;
   fr.px_to_patient = current_frame(spec);
   fr.noise_seed = scene.noise_seed;
@@ -520,8 +603,7 @@ std::pair<Phantom, Phantom> make_phantom_pair(const PhantomSpec& current, const 
   const Scene scene = make_scene(current, roles);
   const auto [W, H] = phantom_size_px(current);
   const double px = current.pixel_size_mm;
-  const cv::Mat texture = power_law_texture(current.width_mm, current.height_mm, texture_step_mm(px),
-                                            current.texture_beta, scene.texture_seed);
+  const cv::Mat texture = tissue_texture(current, scene.texture_seed);
 
   PhantomTransform tr;
   tr.rotation_deg = change.rotation_deg;

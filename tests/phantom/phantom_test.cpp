@@ -359,6 +359,44 @@ TEST(Phantom, TextureHasAPowerLawSpectrumWithTheRequestedExponent) {
   }
 }
 
+// The clustered lumpy background (a second texture model, for robustness checks): deterministic,
+// a different tissue from the power-law field of the same seed, and the same breast and truth.
+TEST(Phantom, LumpyTextureIsDeterministicAndDiffersFromThePowerLawField) {
+  PhantomSpec s = small_spec(41);
+  s.noise = 0;
+  PhantomSpec l = s;
+  l.texture = "lumpy";
+  const Phantom a = make_phantom(l), b = make_phantom(l), p = make_phantom(s);
+  ASSERT_EQ(a.image.width, p.image.width);
+  EXPECT_EQ(a.image.pixels, b.image.pixels);
+  EXPECT_EQ(a.breast.pixels, p.breast.pixels);
+  ASSERT_EQ(a.calcifications.size(), p.calcifications.size());
+  for (std::size_t i = 0; i < a.calcifications.size(); ++i) EXPECT_DOUBLE_EQ(a.calcifications[i].x_mm, p.calcifications[i].x_mm);
+  // tissue differs: correlation of the two renderings over the breast well below 1
+  double sa = 0, sp = 0, saa = 0, spp = 0, sap = 0, n = 0;
+  for (int y = 0; y < a.image.height; ++y)
+    for (int x = 0; x < a.image.width; ++x) {
+      if (!a.breast.at(x, y)) continue;
+      const double u = a.image.at(x, y), v = p.image.at(x, y);
+      sa += u, sp += v, saa += u * u, spp += v * v, sap += u * v, n += 1;
+    }
+  ASSERT_GT(n, 1000);
+  const double cov = sap / n - sa / n * sp / n;
+  const double corr = cov / std::sqrt((saa / n - sa / n * sa / n) * (spp / n - sp / n * sp / n));
+  EXPECT_LT(corr, 0.9);  // both share the breast's thickness profile, not the tissue
+  // the lumpy tissue still varies: not a flat breast
+  double lo = 1, hi = 0;
+  for (int y = a.image.height / 3; y < 2 * a.image.height / 3; ++y) {
+    const int x = a.image.width / 4;
+    if (!a.breast.at(x, y)) continue;
+    lo = std::min<double>(lo, a.image.at(x, y));
+    hi = std::max<double>(hi, a.image.at(x, y));
+  }
+  EXPECT_GT(hi - lo, 0.05);
+  l.texture = "cloudy";
+  EXPECT_THROW(make_phantom(l), Error);
+}
+
 // ---- truth JSON ----
 
 TEST(PhantomTruth, JsonRoundTripAndFormat) {

@@ -45,6 +45,10 @@ struct PhantomSpec {
   std::string laterality = "L";           ///< chest wall at the image edge away from the breast side
   std::string view = "CC";                ///< "MLO" adds a pectoral muscle
   double texture_beta = 3.0;              ///< power-law exponent of the anatomical background
+  /// Tissue texture model: "power-law" (Gaussian random field with a 1/f^beta spectrum, the default)
+  /// or "lumpy" (clustered lumpy background: Poisson clusters of elongated lumps, a texture model of
+  /// a different kind, for robustness checks; texture_beta is then unused).
+  std::string texture = "power-law";
   double density = 0.5;                   ///< 0 fatty .. 1 extremely dense
   double noise = 1.0;                     ///< relative quantum + electronic noise level
   double blur_mm = 0.06;                  ///< detector PSF sigma
