@@ -368,6 +368,7 @@ TrainReport train_models(const TrainOptions& o) {
                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count(),
                                 s.c_str());
   };
+  cluster_feature_indices(o.film_cluster_ignored);  // an unknown name fails now, not after the data are read
   std::vector<TrainImage> images;
   std::mutex mu;
 

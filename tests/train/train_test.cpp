@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "calcscope/core/error.h"
 #include "calcscope/train/train.h"
 
 namespace calcscope {
@@ -77,6 +78,22 @@ TEST(NegativeKeepProbabilities, UniformHardAndUnderBudget) {
   const auto pq = negative_keep_probabilities(q, 11);
   EXPECT_EQ(pq.back(), 1.0);
   EXPECT_NEAR(pq.front(), 0.1, 1e-9);
+}
+
+// A misspelt --film-cluster-ignore name is a usage error before any data are read.
+TEST(TrainOptions, UnknownIgnoredClusterFeatureIsAUsageErrorAtOnce) {
+  TrainOptions o;
+  o.phantoms = 0;
+  o.verbose = false;
+  o.out_dir.clear();
+  o.film_cluster_ignored = {"mean_member_score", "mean_member_scores"};
+  try {
+    train_models(o);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::Usage);
+    EXPECT_NE(std::string(e.what()).find("mean_member_scores"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
