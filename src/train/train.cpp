@@ -444,6 +444,8 @@ TrainReport train_models(const TrainOptions& o) {
         spec.texture_beta = v.texture_beta;
         spec.blur_mm = v.blur_mm;
         spec.noise = v.noise;
+        if (o.digital_lumpy_every > 0 && (i / 3) % o.digital_lumpy_every == 1 % o.digital_lumpy_every)
+          spec.texture = "lumpy";
       }
       Phantom ph = make_phantom(spec);
       TrainImage ti;

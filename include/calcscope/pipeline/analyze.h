@@ -18,8 +18,8 @@ namespace calcscope {
 /// positive per cm^2, clusters at ~0.25 false clusters per training phantom (110 x 140 mm, about a
 /// third of a full-field image's breast area; 0.5 per image gave 2.4 false clusters on full-size
 /// normal 70 um phantoms, docs/algorithms.md section 5). Use --min-score 0 for FROC curves.
-inline constexpr double kDefaultCalcificationMinScore = 0.61;
-inline constexpr double kDefaultClusterMinScore = 0.81;
+inline constexpr double kDefaultCalcificationMinScore = 0.60;
+inline constexpr double kDefaultClusterMinScore = 0.82;
 /// Film: the cluster cut at ~0.5 false clusters per image in the MIAS patient-pair cross-validation;
 /// the digital cut is far too strict there.
 inline constexpr double kDefaultClusterMinScoreFilm = 0.11;

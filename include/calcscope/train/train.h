@@ -43,6 +43,10 @@ struct TrainOptions {
   /// Digital family only: this many more phantoms (the seeds after the `phantoms` ones), rendered
   /// with varied imaging. 0 = none.
   int digital_extra_phantoms = 0;
+  /// Digital family only: every K-th varied-imaging phantom of each pixel size ((i / 3) % K == 1)
+  /// renders its tissue as a clustered lumpy background (PhantomSpec::texture "lumpy") instead of the
+  /// power-law field. 0 = none; 3 since session 15 (models/README.md).
+  int digital_lumpy_every = 3;
   /// With digital_models, which phantoms the general (film) family learns from: 0 = every
   /// generator-default phantom (70/100/200 um, as up to session 11), 1 = the 200 um ones only,
   /// 2 = the 200 um ones in both renderings (default and varied imaging).
