@@ -62,7 +62,7 @@ std::string cluster_monotone(const TrainOptions& o) {
   return m + ")";
 }
 
-/// Indices in cluster_feature_names() of `names`; Error(InvalidArgument) naming an unknown one.
+/// Indices in cluster_feature_names() of `names`; Error(Usage) naming an unknown one.
 std::vector<std::size_t> cluster_feature_indices(const std::vector<std::string>& names) {
   std::vector<std::size_t> idx;
   const auto& all = cluster_feature_names();
@@ -710,6 +710,7 @@ TrainReport train_models(const TrainOptions& o) {
          o.digital_models ? "general family: generator defaults (texture beta 3, blur 0.06 mm), noise 0.8-1.2; "
                             "digital family: these and the same seeds again with texture beta 2.5-3.5, blur 0.04-0.10 mm, noise 0.7-1.8"
                           : "generator defaults (texture beta 3, blur 0.06 mm), noise 0.8-1.2"},
+        {"digital_lumpy_every", o.digital_models ? o.digital_lumpy_every : 0},  // varied phantoms in the lumpy texture
         {"infn_patches", infn_patches},
         {"infn_pixel_size_mm_assumed", o.infn_pixel_size_mm},
         {"candidates", {{"positive", n_pos}, {"negative", n_neg}, {"left_out", n_left}}}}},
