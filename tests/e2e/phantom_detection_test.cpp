@@ -86,9 +86,8 @@ std::pair<int, int> env_range(const char* name) {
 // The target: every inserted cluster of >= 5 calcifications >= 0.2 mm is found. This test
 // asserts exactly that on its 4 phantoms (12 clusters; p100_1101 was inspected when the 15 mm chain
 // limit was chosen, so they are not independent). The general figure is measured on more seeds of
-// the same recipe by PhantomDetection.ManySeeds below (docs/accuracy.md section 5: 641 of 670 on
-// seeds 1103-1214 at session 9's operating point, 646 with session 11's cluster proposals, and 324
-// of 332 on fresh seeds 1221-1276), so the target is not met in general.
+// the same recipe by PhantomDetection.ManySeeds below; it is not met in general (96-98 % on fresh
+// seeds; the figures, seeds and misses per session are in docs/accuracy.md section 5).
 TEST(PhantomDetection, InsertedClustersFoundAt70And100Micrometres) {
   TempDir dir("calcscope-e2e-phantom");
   int eligible = 0, found = 0;
