@@ -595,7 +595,7 @@ ImageDescription describe_image(const Image& image, const AnalysisResult& result
     d.measurements["count"] = cl.count > 0 ? cl.count : m.count;
     d.measurements["cluster_extent_mm"] = cl.extent_mm;
     d.measurements["cluster_area_mm2"] = cl.area_mm2;
-    d.measurements["cluster_score"] = cl.score;
+    d.measurements["cluster_score"] = cl.model_score;  // the descriptor model's input: the model's own score
     d.measurements["wide_spread_count"] = wide_spread.count;
     d.measurements["wide_spread_extent_mm"] = wide_spread.extent_mm;
     d.measurements["wide_spread_axis_ratio"] = wide_spread.axis_ratio;

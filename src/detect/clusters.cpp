@@ -421,4 +421,22 @@ void suppress_overlapping_clusters(std::vector<Cluster>& clusters, const Cluster
   clusters = std::move(out);
 }
 
+void discount_by_rank(std::vector<Cluster>& clusters, const ClusterParams& params, double pixel_size_mm) {
+  const bool on = params.rank_logit_step > 0 && pixel_size_mm >= params.rank_discount_from_pixel_mm;
+  std::vector<std::size_t> order(clusters.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return clusters[a].model_score > clusters[b].model_score; });
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    Cluster& cl = clusters[order[k]];
+    if (!on || k == 0) {
+      cl.score = cl.model_score;
+      continue;
+    }
+    const double p = std::clamp(cl.model_score, 1e-9, 1 - 1e-9);
+    const double z = std::log(p / (1 - p)) - static_cast<double>(k) * params.rank_logit_step;
+    cl.score = 1 / (1 + std::exp(-z));
+  }
+}
+
 }  // namespace calcscope

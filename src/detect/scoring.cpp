@@ -127,7 +127,7 @@ void score_calcifications(std::vector<Calcification>& calcs, const ScoringModels
 }
 
 void score_clusters(std::vector<Cluster>& clusters, const std::vector<Calcification>&, const ScoringModels& models) {
-  for (auto& c : clusters) c.score = models.cluster->score(c.features);
+  for (auto& c : clusters) c.score = c.model_score = models.cluster->score(c.features);
 }
 
 std::string models_description(const ScoringModels& models) {

@@ -42,7 +42,9 @@ nlohmann::json cluster_params_json(const ClusterParams& p) {
           {"complete_pairs", p.complete_pairs},
           {"weighted_centre", p.weighted_centre},
           {"proposal_density_factor", p.proposal_density_factor},
-          {"proposals_below_pixel_mm", p.proposals_below_pixel_mm}};
+          {"proposals_below_pixel_mm", p.proposals_below_pixel_mm},
+          {"rank_logit_step", p.rank_logit_step},
+          {"rank_discount_from_pixel_mm", p.rank_discount_from_pixel_mm}};
 }
 
 namespace {
@@ -195,6 +197,7 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                               auto k = find_clusters(calcs, image.pixel_size_mm, kp, r.region.area_mm2);
                               score_clusters(k, calcs, models);
                               suppress_overlapping_clusters(k, kp);
+                              discount_by_rank(k, kp, image.pixel_size_mm);
                               return k;
                             });
   // output cut: clusters by score; calcifications by score, cluster members always kept

@@ -106,6 +106,7 @@ nlohmann::json analysis_to_json(const AnalysisResult& r) {
                         {"area_mm2", r3(k.area_mm2)},
                         {"count", k.count},
                         {"score", r4(k.score)},
+                        {"model_score", r4(k.model_score)},
                         {"mean_member_score", r4(k.mean_member_score)},
                         {"calcification_ids", k.calcification_ids},
                         {"outline", outline},

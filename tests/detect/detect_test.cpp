@@ -487,3 +487,40 @@ TEST(Clusters, OverlappingProposalsKeepTheBestScoring) {
   EXPECT_EQ(k[1].calcification_ids, (std::vector<int>{7, 8, 9}));  // disjoint: kept, however low
   EXPECT_EQ(k[1].id, 2);
 }
+
+TEST(Clusters, DiscountByRankDividesTheOddsPerBetterClusterOfTheImage) {
+  auto cluster = [](int id, double model_score) {
+    Cluster c;
+    c.id = id;
+    c.model_score = model_score;
+    c.score = -1;  // overwritten
+    return c;
+  };
+  // hand-computed: ranks by model score are 0.8 (k=0), 0.5 (k=1), 0.5 (k=2, later in the list), 0.2 (k=3)
+  std::vector<Cluster> k = {cluster(1, 0.5), cluster(2, 0.8), cluster(3, 0.2), cluster(4, 0.5)};
+  ClusterParams p;
+  p.rank_logit_step = 1.0;
+  p.rank_discount_from_pixel_mm = 0.15;
+  discount_by_rank(k, p, 0.2);  // film
+  ASSERT_EQ(k.size(), 4u);
+  EXPECT_EQ(k[0].id, 1);  // order and ids unchanged
+  EXPECT_EQ(k[3].id, 4);
+  EXPECT_NEAR(k[1].score, 0.8, 1e-12);                                   // the best keeps its score
+  EXPECT_NEAR(k[0].score, 1 / (1 + std::exp(1.0)), 1e-12);               // logit 0 - 1
+  EXPECT_NEAR(k[3].score, 1 / (1 + std::exp(2.0)), 1e-12);               // logit 0 - 2
+  EXPECT_NEAR(k[2].score, 1 / (1 + std::exp(std::log(4.0) + 3)), 1e-12);  // logit(0.2) = -log 4, - 3
+  for (const auto& c : k) EXPECT_LE(c.score, c.model_score);
+  // a confident second cluster stays confident: 0.99 behind 0.995 -> odds 99 / e = 36.4 -> 0.973
+  std::vector<Cluster> two = {cluster(1, 0.99), cluster(2, 0.995)};
+  discount_by_rank(two, p, 0.2);
+  EXPECT_NEAR(two[0].score, 99 / std::exp(1.0) / (1 + 99 / std::exp(1.0)), 1e-9);
+  // digital images (pixels < 0.15 mm) keep the model score
+  discount_by_rank(k, p, 0.07);
+  for (const auto& c : k) EXPECT_DOUBLE_EQ(c.score, c.model_score);
+  // switched off: score = model score
+  discount_by_rank(two, p, 0.2);
+  EXPECT_LT(two[0].score, two[0].model_score);
+  p.rank_logit_step = 0;
+  discount_by_rank(two, p, 0.2);
+  for (const auto& c : two) EXPECT_DOUBLE_EQ(c.score, c.model_score);
+}

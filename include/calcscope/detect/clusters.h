@@ -63,6 +63,17 @@ struct ClusterParams {
   /// ... on images with pixels smaller than this (mm): digital images. Film keeps one cap (the
   /// MIAS cross-validation fell from 0.594 to 0.549 with proposals on film, session 11).
   double proposals_below_pixel_mm = 0.15;
+  /// Image context (session 17): discount_by_rank() divides a cluster's odds by
+  /// e^rank_logit_step for every better-scoring cluster of the same image, so that one image's
+  /// crowd of look-alike false groups (a calcified vessel, a field of texture specks) no longer
+  /// fills the top of a whole series' ranking. The image's best cluster keeps its model score.
+  /// The step was chosen on the 70 um development phantoms (docs/algorithms.md section 4); 0 switches
+  /// it off.
+  double rank_logit_step = 1.0;
+  /// ... on images with pixels at least this large (mm): film. Digital images keep the model score:
+  /// there the re-read operating point lost a sixth of the end-to-end test's clusters (three per
+  /// image) and doubled the false clusters on normal phantoms (models/README.md, session 17).
+  double rank_discount_from_pixel_mm = 0.15;
 };
 
 struct Cluster {
@@ -76,7 +87,9 @@ struct Cluster {
   std::vector<int> calcification_ids;
   std::vector<PointPx> outline;     ///< convex hull of members, pixels
   double mean_member_score = 0;
-  double score = 0;                 ///< [0,1], comparable across images (thresholded by FROC)
+  double score = 0;                 ///< [0,1], comparable across images (thresholded by FROC): model_score
+                                    ///< discounted by the better clusters of the image (discount_by_rank())
+  double model_score = 0;           ///< [0,1], the cluster model's score alone (set by score_clusters())
   std::vector<double> features;     ///< see cluster_feature_names()
 };
 
@@ -91,5 +104,11 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcificati
 /// with one already kept is dropped. Ids are renumbered 1.. in the order of find_clusters (row, then
 /// column). Does nothing unless params.proposal_density_factor > 0 (single-cap groups never share).
 void suppress_overlapping_clusters(std::vector<Cluster>& clusters, const ClusterParams& params);
+
+/// The image-context discount: with the clusters ranked by model_score (best first, ties in their
+/// order), the k-th (k = 0, 1, ...) gets score = 1 / (1 + exp(-(logit(model_score) - k x
+/// params.rank_logit_step))). Order and ids are unchanged. A pure function of the model scores.
+/// Applied only when pixel_size_mm >= params.rank_discount_from_pixel_mm (otherwise score = model_score).
+void discount_by_rank(std::vector<Cluster>& clusters, const ClusterParams& params, double pixel_size_mm);
 
 }  // namespace calcscope

@@ -20,9 +20,10 @@ namespace calcscope {
 /// normal 70 um phantoms, docs/algorithms.md section 5). Use --min-score 0 for FROC curves.
 inline constexpr double kDefaultCalcificationMinScore = 0.60;
 inline constexpr double kDefaultClusterMinScore = 0.82;
-/// Film: the cluster cut at ~0.5 false clusters per image in the MIAS patient-pair cross-validation;
-/// the digital cut is far too strict there.
-inline constexpr double kDefaultClusterMinScoreFilm = 0.11;
+/// Film: the cluster cut at ~0.5 false clusters per image in the MIAS patient-pair cross-validation,
+/// on the scores after the image-context discount (ClusterParams::rank_logit_step, film only; 0.11
+/// before session 17); the digital cut is far too strict there.
+inline constexpr double kDefaultClusterMinScoreFilm = 0.046;
 /// Film calcifications: MIAS has no per-calcification truth, so the cut at ~1 false positive per cm^2
 /// of the general models on the training phantoms (generator-default imaging, all pixel sizes) is used.
 inline constexpr double kDefaultCalcificationMinScoreFilm = 0.71;
