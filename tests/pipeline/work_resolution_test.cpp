@@ -59,5 +59,39 @@ TEST(WorkResolution, FilmCandidatesComeBackOnTheInputGrid) {
   EXPECT_GE(found, truth - 1) << found << " of " << truth << " inserted calcifications have a candidate";
 }
 
+/// The image-context discount (session 17) is wired into analyze(): on film the best cluster of the
+/// image keeps its model score and every other cluster scores below its own, by exactly the rank
+/// rule of discount_by_rank(); on digital images score = model_score.
+TEST(WorkResolution, FilmClusterScoresAreDiscountedByRankDigitalAreNot) {
+  for (const double px : {0.2, 0.07}) {
+    PhantomSpec spec;
+    spec.pixel_size_mm = px;
+    spec.width_mm = 110;
+    spec.height_mm = 140;
+    spec.seed = 23;
+    spec.random_clusters = 3;
+    AnalyzeOptions o;
+    o.min_calcification_score = 0;
+    o.min_cluster_score = 0;
+    const AnalysisResult r = analyze(make_phantom(spec).image, o);
+    ASSERT_GE(r.clusters.size(), 2u) << px;
+    std::vector<const Cluster*> by_model;
+    for (const auto& k : r.clusters) by_model.push_back(&k);
+    std::stable_sort(by_model.begin(), by_model.end(),
+                     [](const Cluster* a, const Cluster* b) { return a->model_score > b->model_score; });
+    for (std::size_t k = 0; k < by_model.size(); ++k) {
+      const Cluster& c = *by_model[k];
+      if (px < 0.15 || k == 0) {
+        EXPECT_DOUBLE_EQ(c.score, c.model_score) << px << " rank " << k;
+      } else {
+        const double p = std::clamp(c.model_score, 1e-9, 1 - 1e-9);
+        const double expected = 1 / (1 + std::exp(-(std::log(p / (1 - p)) - static_cast<double>(k))));
+        EXPECT_NEAR(c.score, expected, 1e-9) << "rank " << k;
+        EXPECT_LT(c.score, c.model_score) << "rank " << k;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace calcscope
