@@ -634,7 +634,7 @@ Image read_dicom(const std::filesystem::path& path, const ReadOptions& options) 
   } else {
     tf.invert = info.photometric == "MONOCHROME1";
   }
-  tf.full_scale_window = !tf.log_transform && intent != "FOR PROCESSING" && tf.slope == 1.0 && tf.intercept == 0.0 &&
+  tf.full_scale_window = intent != "FOR PROCESSING" && tf.slope == 1.0 && tf.intercept == 0.0 &&
                          get_long(*ds, DCM_PixelRepresentation).value_or(0) == 0;
   std::optional<long> padding = get_long(*ds, DCM_PixelPaddingValue);
   normalise(plane, tf, padding, image, name);

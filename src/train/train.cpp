@@ -306,8 +306,7 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
       if (!in[i] || im.fold != f || !im.use_for_clusters) continue;
       r.oof_calc_scores[i] = predict_all(outer[f], im.candidates);
       auto cs = build_clusters(im, r.oof_calc_scores[i], o.analyze);
-      for (auto& k : cs.clusters) k.score = m2.predict(without_features(k.features, ignored));
-      for (auto& k : cs.clusters) k.model_score = k.score;
+      for (auto& k : cs.clusters) k.score = k.model_score = m2.predict(without_features(k.features, ignored));
       suppress_overlapping_clusters(cs.clusters, o.analyze.cluster);
       discount_by_rank(cs.clusters, o.analyze.cluster, im.pixel_size_mm);
       r.oof_clusters[i] = std::move(cs.clusters);

@@ -361,6 +361,18 @@ TEST(DicomAndPng, SameImageReadsToTheSameGreyLevels) {
       worst = std::max(worst, std::abs(static_cast<double>(dcm.pixels[i]) - png.pixels[i]));
     EXPECT_LE(worst, 1.0 / 4095 + 1.0 / 65535) << photometric;
   }
+  // Data that use less than a quarter of the declared range (here 16 bits declared, values below
+  // 0.2 x 65535, i.e. 14 bits used) are read on the bits they use: 65535 / 16383 = 4.0 times brighter.
+  Image faint = original;
+  for (auto& v : faint.pixels) v *= 0.2f;
+  DicomWriteOptions wo;
+  wo.bits_stored = 16;
+  write_dicom_mg(faint, dir / "faint.dcm", wo);
+  const Image read = read_image(dir / "faint.dcm");
+  double worst = 0;
+  for (std::size_t i = 0; i < faint.pixels.size(); ++i)
+    worst = std::max(worst, std::abs(static_cast<double>(read.pixels[i]) - faint.pixels[i] * 65535.0 / 16383.0));
+  EXPECT_LE(worst, 1e-4);
 }
 
 }  // namespace
