@@ -195,6 +195,10 @@ PectoralFit find_pectoral(const cv::Mat& work, const cv::Mat& breast, int chest_
 
 }  // namespace
 
+bool is_patch_sized(const Image& image) {
+  return image.pixel_size_mm > 0 && image.width_mm() < kPatchMaxSideMm && image.height_mm() < kPatchMaxSideMm;
+}
+
 BreastRegion segment_breast(const Image& image, const BreastParams& params) {
   if (image.empty() || image.pixel_size_mm <= 0)
     throw Error(ErrorCode::InvalidImage, "empty image or unknown pixel size", image.info.source_path);
@@ -206,6 +210,7 @@ BreastRegion segment_breast(const Image& image, const BreastParams& params) {
     region.nipple = {image.width - 1.0, image.height / 2.0};
     region.skin_line = {{0, 0}, {image.width - 1.0, 0}, {image.width - 1.0, image.height - 1.0}, {0, image.height - 1.0}};
     region.area_mm2 = image.width_mm() * image.height_mm();
+    region.whole_image = true;
     return region;
   }
   const double scale = std::min(1.0, image.pixel_size_mm / params.work_pixel_mm);

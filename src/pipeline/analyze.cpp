@@ -101,8 +101,12 @@ std::string resolution_check_skipped_because(const Image& image, const AnalyzeOp
   return {};
 }
 
-AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
+AnalysisResult analyze(const Image& image, const AnalyzeOptions& requested) {
   const auto t0 = std::chrono::steady_clock::now();
+  // A patch (both sides under kPatchMaxSideMm) holds no breast outline to segment: it is all tissue.
+  AnalyzeOptions options = requested;
+  const bool auto_patch = !options.breast.whole_image && is_patch_sized(image);
+  if (auto_patch) options.breast.whole_image = true;
   ResolutionCheck rc;
   const std::string skip = resolution_check_skipped_because(image, options);
   if (skip.empty()) rc = check_resolution(image);
@@ -154,6 +158,14 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options) {
     r = analyze(image, options, default_models(image.pixel_size_mm));
   }
   r.stages.insert(r.stages.begin(), StageRecord{"resolution", check_ms, std::move(rec)});
+  if (auto_patch) {
+    char buf[320];
+    std::snprintf(buf, sizeof buf,
+                  "the image is %.1f x %.1f mm, under %.0f mm on both sides: analysed as a patch (the whole image as "
+                  "tissue, no breast segmentation); check --pixel-size if it is a whole mammogram",
+                  image.width_mm(), image.height_mm(), kPatchMaxSideMm);
+    r.image_meta_only.info.warnings.push_back(buf);
+  }
   return r;
 }
 

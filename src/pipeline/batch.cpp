@@ -84,7 +84,7 @@ void apply_polarity(Image& image, Polarity polarity, bool whole_image) {
     image.info.warnings.push_back("grey levels inverted (--polarity inverted)");
     return;
   }
-  if (image.info.format == "dicom" || whole_image) return;
+  if (image.info.format == "dicom" || whole_image || is_patch_sized(image)) return;
   const PolarityEvidence e = polarity_evidence(image);
   if (!e.inverted) return;
   invert();

@@ -47,7 +47,8 @@ nlohmann::json analysis_to_json(const AnalysisResult& r) {
   nlohmann::json breast = {{"area_mm2", r3(reg.area_mm2)},
                            {"chest_wall_side", reg.chest_wall_side < 0 ? "left" : "right"},
                            {"nipple", point(reg.nipple, px)},
-                           {"pectoral_found", reg.pectoral_found}};
+                           {"pectoral_found", reg.pectoral_found},
+                           {"whole_image", reg.whole_image}};
   if (reg.pectoral_found)
     breast["pectoral_line"] = {point(reg.pectoral_top, px), point(reg.pectoral_bottom, px)};
   // skin line, decimated to about one point per 2 mm to keep the file small

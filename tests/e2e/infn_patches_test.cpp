@@ -42,5 +42,37 @@ TEST(InfnPatches, BestCalcificationScoreSeparatesPatchesWithAndWithoutCalcificat
   EXPECT_GE(auc, 0.95) << "detection on real digital patches got worse (0.962 in session 8)";
 }
 
+// The analyze contract as an outside harness calls it (no --whole-image) on 60 x 60 patches at 70 um:
+// every patch is analysed as a patch (4.2 mm, under kPatchMaxSideMm), none is "no breast found".
+// Session 18: detected 381 / 383, quiet 338 / 414 at the default operating point.
+TEST(InfnPatches, PatchesAreAnalysedAsPatchesWithoutBeingAsked) {
+  const auto shared = test::shared_dir();
+  if (!shared || !fs::is_directory(*shared / "data" / "infn-patches" / "1"))
+    GTEST_SKIP() << "../shared/data/infn-patches not found beside the checkout: the INFN guard needs it";
+  const test::TempDir out("calcscope-infn-auto");
+  for (const char* cls : {"0", "1"}) {
+    const fs::path in = *shared / "data" / "infn-patches" / cls;
+    const auto r = test::run_cli("analyze " + quoted(in) + " --pixel-size 0.07 --output " + quoted(out.path() / cls) + " -q");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    int inputs = 0, outputs = 0;
+    for (const auto& e : fs::directory_iterator(in)) inputs += e.path().extension() == ".png";
+    for (const auto& e : fs::directory_iterator(out.path() / cls))
+      if (e.path().extension() == ".json") {
+        ++outputs;
+        EXPECT_TRUE(read_json_file(e.path()).at("breast").at("whole_image").get<bool>()) << e.path();
+      }
+    EXPECT_EQ(outputs, inputs) << "class " << cls << ": every patch gets its JSON";
+  }
+  const auto json = out.path() / "patches.json";
+  const auto r = test::run_cli("eval --patches-positive " + quoted(out.path() / "1") + " --patches-negative " +
+                               quoted(out.path() / "0") + " --output " + quoted(json));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json j = read_json_file(json);
+  std::printf("INFN patches at 0.07 mm, default cut: detected %.3f, quiet %.3f\n",
+              j.at("positive").at("fraction").get<double>(), j.at("negative").at("fraction").get<double>());
+  EXPECT_GE(j.at("positive").at("fraction").get<double>(), 0.95);
+  EXPECT_GE(j.at("negative").at("fraction").get<double>(), 0.70);
+}
+
 }  // namespace
 }  // namespace calcscope

@@ -12,6 +12,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "calcscope/assess/describe.h"
+#include "calcscope/core/error.h"
+#include "calcscope/detect/breast.h"
 #include "calcscope/phantom/phantom.h"
 #include "calcscope/pipeline/analyze.h"
 #include "core/cv_adapter.h"
@@ -324,6 +326,60 @@ TEST(Resolution, WholeImageModeIsNotChecked) {
   const AnalysisResult r = analyze(resample_image(film, 0.1), o);
   EXPECT_FALSE(stage(r, "resolution").parameters.at("checked").get<bool>());
   EXPECT_DOUBLE_EQ(stage(r, "resolution").parameters.at("analysed_at_pixel_mm").get<double>(), 0.1);
+}
+
+// A 4.2 mm patch of tissue with three bright specks, at 70 um (the INFN-style patch sets).
+Image speck_patch() {
+  Image im(60, 60, 0.07, 0.45f);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> noise(0.f, 0.004f);
+  for (float& v : im.pixels) v += noise(rng);
+  const std::vector<std::pair<double, double>> specks = {{1.2, 1.4}, {2.2, 2.6}, {3.0, 1.6}};  // mm
+  for (int y = 0; y < im.height; ++y)
+    for (int x = 0; x < im.width; ++x)
+      for (const auto& [sx, sy] : specks) {
+        const double dx = x * im.pixel_size_mm - sx, dy = y * im.pixel_size_mm - sy;
+        im.pixels[static_cast<std::size_t>(y) * im.width + x] +=
+            static_cast<float>(0.12 * std::exp(-(dx * dx + dy * dy) / (2 * 0.1 * 0.1)));
+      }
+  return im;
+}
+
+TEST(Patches, PatchSizeIsUnderFiftyMillimetresOnBothSides) {
+  EXPECT_TRUE(is_patch_sized(Image(60, 60, 0.07, 0.5f)));
+  EXPECT_TRUE(is_patch_sized(Image(700, 240, 0.07, 0.5f)));   // 49 x 16.8 mm
+  EXPECT_FALSE(is_patch_sized(Image(720, 240, 0.07, 0.5f)));  // 50.4 mm wide
+  EXPECT_FALSE(is_patch_sized(Image(60, 1024, 0.2, 0.5f)));   // 204.8 mm tall
+  EXPECT_FALSE(is_patch_sized(Image(60, 60, 0.0, 0.5f)));     // no pixel size: never guessed
+}
+
+TEST(Patches, APatchIsAnalysedAsWholeTissueWithoutBeingAsked) {
+  const Image patch = speck_patch();
+  // a patch cannot be segmented: asked explicitly for a breast, it is "no breast found"
+  EXPECT_THROW(segment_breast(patch), Error);
+  AnalyzeOptions o;
+  o.min_calcification_score = 0;
+  o.min_cluster_score = 0;
+  const AnalysisResult automatic = analyze(patch, o);
+  o.breast.whole_image = true;
+  const AnalysisResult asked = analyze(patch, o);
+  EXPECT_TRUE(automatic.region.whole_image);
+  EXPECT_DOUBLE_EQ(automatic.region.area_mm2, patch.width_mm() * patch.height_mm());
+  const auto& w = automatic.image_meta_only.info.warnings;
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("analysed as a patch"), std::string::npos) << w[0];
+  EXPECT_TRUE(asked.image_meta_only.info.warnings.empty()) << "asked for: nothing to warn about";
+  // the same analysis either way, and the specks are found
+  ASSERT_EQ(automatic.calcifications.size(), asked.calcifications.size());
+  for (std::size_t i = 0; i < asked.calcifications.size(); ++i) {
+    EXPECT_DOUBLE_EQ(automatic.calcifications[i].x, asked.calcifications[i].x);
+    EXPECT_DOUBLE_EQ(automatic.calcifications[i].score, asked.calcifications[i].score);
+  }
+  int near_speck = 0;
+  for (const auto& c : automatic.calcifications)
+    for (const auto& [sx, sy] : std::vector<std::pair<double, double>>{{1.2, 1.4}, {2.2, 2.6}, {3.0, 1.6}})
+      if (std::hypot(c.x * patch.pixel_size_mm - sx, c.y * patch.pixel_size_mm - sy) < 0.2) ++near_speck;
+  EXPECT_EQ(near_speck, 3);
 }
 
 }  // namespace

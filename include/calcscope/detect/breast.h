@@ -28,7 +28,17 @@ struct BreastRegion {
   bool pectoral_found = false;
   PointPx pectoral_top, pectoral_bottom;  ///< pectoral boundary line ends when found
   double area_mm2 = 0.0;           ///< area of `mask`
+  bool whole_image = false;        ///< the whole image was taken as tissue (a patch or crop, no segmentation)
 };
+
+/// Largest side, in millimetres, of an image that is taken for a patch (a crop of tissue) rather than a
+/// mammogram: the smallest mammography detector is 18 x 24 cm and a magnified spot view still covers
+/// about 8 cm, while patch sets (INFN, CBIS-DDSM crops) are a few millimetres to a few centimetres.
+inline constexpr double kPatchMaxSideMm = 50.0;
+
+/// True when both sides of the image are shorter than kPatchMaxSideMm: no breast could be segmented on
+/// it (its whole area is under BreastParams::min_breast_area_mm2), so it is analysed as all tissue.
+bool is_patch_sized(const Image& image);
 
 /// Evidence that an image is stored with inverted polarity (dense tissue dark, air background
 /// bright), measured on ~1 mm blocks: the image splits (Otsu) into a darker and a brighter class;
