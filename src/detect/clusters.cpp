@@ -439,4 +439,16 @@ void discount_by_rank(std::vector<Cluster>& clusters, const ClusterParams& param
   }
 }
 
+void impute_patch_context(std::vector<Cluster>& clusters) {
+  static const auto index = [](const char* name) {
+    const auto& n = cluster_feature_names();
+    return static_cast<std::size_t>(std::find(n.begin(), n.end(), name) - n.begin());
+  };
+  static const std::size_t skin = index("mean_dist_to_skin_mm"), likely = index("image_likely_per_cm2");
+  for (auto& c : clusters) {
+    if (skin < c.features.size()) c.features[skin] = kPatchDistToSkinMm;
+    if (likely < c.features.size()) c.features[likely] = kPatchLikelyPerCm2;
+  }
+}
+
 }  // namespace calcscope

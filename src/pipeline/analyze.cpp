@@ -207,6 +207,7 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
   auto clusters = run_stage(r.stages, "clusters", cluster_params_json(kp),
                             [&] {
                               auto k = find_clusters(calcs, image.pixel_size_mm, kp, r.region.area_mm2);
+                              if (r.region.whole_image) impute_patch_context(k);
                               score_clusters(k, calcs, models);
                               suppress_overlapping_clusters(k, kp);
                               discount_by_rank(k, kp, image.pixel_size_mm);

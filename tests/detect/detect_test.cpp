@@ -488,6 +488,22 @@ TEST(Clusters, OverlappingProposalsKeepTheBestScoring) {
   EXPECT_EQ(k[1].id, 2);
 }
 
+TEST(Clusters, PatchContextReplacesOnlyTheTwoImageContextFeatures) {
+  const auto& names = cluster_feature_names();
+  Cluster c;
+  for (std::size_t i = 0; i < names.size(); ++i) c.features.push_back(100.0 + static_cast<double>(i));
+  std::vector<Cluster> k = {c};
+  impute_patch_context(k);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "mean_dist_to_skin_mm")
+      EXPECT_DOUBLE_EQ(k[0].features[i], kPatchDistToSkinMm);
+    else if (names[i] == "image_likely_per_cm2")
+      EXPECT_DOUBLE_EQ(k[0].features[i], kPatchLikelyPerCm2);
+    else
+      EXPECT_DOUBLE_EQ(k[0].features[i], 100.0 + static_cast<double>(i)) << names[i];
+  }
+}
+
 TEST(Clusters, DiscountByRankDividesTheOddsPerBetterClusterOfTheImage) {
   auto cluster = [](int id, double model_score) {
     Cluster c;

@@ -14,6 +14,7 @@
 #include "calcscope/assess/describe.h"
 #include "calcscope/core/error.h"
 #include "calcscope/detect/breast.h"
+#include "calcscope/detect/clusters.h"
 #include "calcscope/phantom/phantom.h"
 #include "calcscope/pipeline/analyze.h"
 #include "core/cv_adapter.h"
@@ -374,6 +375,14 @@ TEST(Patches, APatchIsAnalysedAsWholeTissueWithoutBeingAsked) {
   for (std::size_t i = 0; i < asked.calcifications.size(); ++i) {
     EXPECT_DOUBLE_EQ(automatic.calcifications[i].x, asked.calcifications[i].x);
     EXPECT_DOUBLE_EQ(automatic.calcifications[i].score, asked.calcifications[i].score);
+  }
+  // the image-context features of its clusters are the imputed ones (no skin line, no whole breast)
+  ASSERT_FALSE(automatic.clusters.empty()) << "three specks within 2 mm form a cluster";
+  const auto& names = cluster_feature_names();
+  const auto at = [&](const char* n) { return static_cast<std::size_t>(std::find(names.begin(), names.end(), n) - names.begin()); };
+  for (const auto& k : automatic.clusters) {
+    EXPECT_DOUBLE_EQ(k.features.at(at("mean_dist_to_skin_mm")), kPatchDistToSkinMm);
+    EXPECT_DOUBLE_EQ(k.features.at(at("image_likely_per_cm2")), kPatchLikelyPerCm2);
   }
   int near_speck = 0;
   for (const auto& c : automatic.calcifications)

@@ -111,4 +111,13 @@ void suppress_overlapping_clusters(std::vector<Cluster>& clusters, const Cluster
 /// Applied only when pixel_size_mm >= params.rank_discount_from_pixel_mm (otherwise score = model_score).
 void discount_by_rank(std::vector<Cluster>& clusters, const ClusterParams& params, double pixel_size_mm);
 
+/// On a patch (whole-image mode) the two cluster features that describe the cluster's place in a
+/// whole breast are undefined: there is no skin line (mean_dist_to_skin_mm), and the "image" is the
+/// few mm² around the cluster, so image_likely_per_cm2 counts the cluster itself (68 per cm² on an
+/// INFN patch, against 1.9-2.5 on whole phantoms). They are replaced by their medians over the clusters
+/// formed on 16 default-imaging 70 um phantoms (seeds 4000-4015, session 18; not INFN, not e2e seeds).
+inline constexpr double kPatchDistToSkinMm = 33.0;
+inline constexpr double kPatchLikelyPerCm2 = 2.0;
+void impute_patch_context(std::vector<Cluster>& clusters);
+
 }  // namespace calcscope
