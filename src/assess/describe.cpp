@@ -52,7 +52,10 @@ float sample(const Image& im, double x, double y) {
                             (1 - fx) * fy * im.at(x0, y0 + 1) + fx * fy * im.at(x0 + 1, y0 + 1));
 }
 
-bool nipple_known(const BreastRegion& r) { return !r.skin_line.empty() || r.nipple.x != 0 || r.nipple.y != 0; }
+// A patch (whole-image mode) has no skin line or nipple of its own: no position relative to the nipple.
+bool nipple_known(const BreastRegion& r) {
+  return !r.whole_image && (!r.skin_line.empty() || r.nipple.x != 0 || r.nipple.y != 0);
+}
 
 std::string fmt(double v, int digits = 2) {
   std::ostringstream os;

@@ -384,6 +384,10 @@ TEST(Patches, APatchIsAnalysedAsWholeTissueWithoutBeingAsked) {
     EXPECT_DOUBLE_EQ(k.features.at(at("mean_dist_to_skin_mm")), kPatchDistToSkinMm);
     EXPECT_DOUBLE_EQ(k.features.at(at("image_likely_per_cm2")), kPatchLikelyPerCm2);
   }
+  // no nipple on a patch: no position relative to it in the words either
+  const BreastPosition pos = describe_position(automatic.clusters[0].x, automatic.clusters[0].y, automatic);
+  EXPECT_TRUE(pos.text.empty()) << pos.text;
+  EXPECT_LT(pos.nipple_distance_mm, 0);
   int near_speck = 0;
   for (const auto& c : automatic.calcifications)
     for (const auto& [sx, sy] : std::vector<std::pair<double, double>>{{1.2, 1.4}, {2.2, 2.6}, {3.0, 1.6}})
