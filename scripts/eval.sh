@@ -3,6 +3,7 @@
 #   1. held-out 70 um phantoms (seeds 2000-2019, never used for training or tuning): clusters of
 #      microcalcifications (>= 5, morphologies cycling) plus scattered benign distractors;
 #   2. INFN patches (assumed 0.1 mm pixels): fraction of 1/ patches with a detection, 0/ without;
+#      and at 0.07 mm called as the analyze contract, without --whole-image (session 18);
 #   3. mini-MIAS with the final models (IN-SAMPLE: the models were trained on these images; the
 #      honest MIAS figure is the cross-validation table in models/cv-table.txt).
 # Results go to docs/results/. Needs ../shared/data (SHARED=... to override).
@@ -16,7 +17,7 @@ bash scripts/build.sh >/dev/null
 mkdir -p "$OUT" "$WORK"
 
 echo "== held-out phantoms, 70 um"
-rm -rf "$WORK/ph70" && mkdir -p "$WORK/ph70"
+rm -rf "$WORK/ph70" "$WORK/infn" "$WORK/infn-all" "$WORK/infn07" && mkdir -p "$WORK/ph70"
 source scripts/lib/eval-recipe.sh
 make_eval_recipe "$CS" 2000 20 "$WORK/ph70"
 $CS analyze "$WORK/ph70" --pixel-size 0.07 --min-score 0 --output "$WORK/ph70/out" -q
@@ -36,6 +37,12 @@ if [ -d "$SHARED/data/infn-patches" ]; then
   done
   $CS eval --patches-positive "$WORK/infn-all/1" --patches-negative "$WORK/infn-all/0" --output "$OUT/infn-all.json" \
     | grep "ROC AUC" | tee "$OUT/infn-auc.txt"
+  echo "== INFN patches at 0.07 mm as an outside harness calls analyze (no --whole-image: patches are recognised by size)"
+  for c in 0 1; do
+    $CS analyze "$SHARED/data/infn-patches/$c" --pixel-size 0.07 --output "$WORK/infn07/$c" -q
+  done
+  $CS eval --patches-positive "$WORK/infn07/1" --patches-negative "$WORK/infn07/0" --output "$OUT/infn-070.json" \
+    | tee "$OUT/infn-070.txt"
 fi
 
 if [ -d "$SHARED/data/mias" ]; then

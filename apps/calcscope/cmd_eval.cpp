@@ -34,38 +34,53 @@ void write_text(const std::string& text, const std::string& path) {
 /// Patch mode: fraction of positive patches with at least one calcification in the analysis output
 /// (the file's own operating point) and of negative patches with none; and the ROC AUC of the patch
 /// score = the best calcification score in the file (0 if none), threshold-free when the analysis
-/// kept every candidate (`analyze --min-score 0`).
+/// kept every candidate (`analyze --min-score 0`). The same for clusters (since 1.1.0): patches
+/// reporting a cluster, and the AUC of the best cluster score.
 int run_patch_eval(const EvalArgs& a) {
   const auto pos = eval::read_results_dir(a.patches_positive);
   const auto neg = eval::read_results_dir(a.patches_negative);
-  auto with_calc = [](const eval::ResultsDir& d) {
-    int n = 0;
-    for (const auto& [stem, r] : d.images) n += !r.calcifications.empty();
-    return n;
-  };
   const int np = static_cast<int>(pos.images.size()), nn = static_cast<int>(neg.images.size());
   if (np == 0 || nn == 0) throw Error(ErrorCode::InvalidData, "no analysis JSON files in the patch result directories");
-  const int tp = with_calc(pos), fp = with_calc(neg);
-  std::printf("patches with calcifications (positive): %d, detected in %d = %.3f\n", np, tp, double(tp) / np);
-  std::printf("patches without (negative):             %d, quiet in %d = %.3f\n", nn, nn - fp, double(nn - fp) / nn);
-  auto best_scores = [](const eval::ResultsDir& d) {
+  // best score per patch (0 if none), of its calcifications or of its clusters
+  auto best_scores = [](const eval::ResultsDir& d, bool clusters) {
     std::vector<double> v;
     for (const auto& [stem, r] : d.images) {
       double best = 0;
-      for (const auto& c : r.calcifications) best = std::max(best, c.score);
+      if (clusters)
+        for (const auto& c : r.clusters) best = std::max(best, c.score);
+      else
+        for (const auto& c : r.calcifications) best = std::max(best, c.score);
       v.push_back(best);
     }
     return v;
   };
-  const double auc = eval::auc_mann_whitney(best_scores(pos), best_scores(neg));
+  auto with = [](const eval::ResultsDir& d, bool clusters) {
+    int n = 0;
+    for (const auto& [stem, r] : d.images) n += clusters ? !r.clusters.empty() : !r.calcifications.empty();
+    return n;
+  };
+  const int tp = with(pos, false), fp = with(neg, false);
+  const int tpk = with(pos, true), fpk = with(neg, true);
+  std::printf("patches with calcifications (positive): %d, detected in %d = %.3f\n", np, tp, double(tp) / np);
+  std::printf("patches without (negative):             %d, quiet in %d = %.3f\n", nn, nn - fp, double(nn - fp) / nn);
+  const double auc = eval::auc_mann_whitney(best_scores(pos, false), best_scores(neg, false));
   std::printf("ROC AUC of the patch score (best calcification score; threshold-free with --min-score 0): %.3f\n",
               auc);
+  const double auck = eval::auc_mann_whitney(best_scores(pos, true), best_scores(neg, true));
+  std::printf("clusters: positive patches reporting one %d = %.3f, negative patches without one %d = %.3f, "
+              "ROC AUC of the best cluster score %.3f\n",
+              tpk, double(tpk) / np, nn - fpk, double(nn - fpk) / nn, auck);
   if (!a.output.empty()) {
-    nlohmann::json j = {{"schema_version", "1.0.0"}, {"kind", "calcscope-patch-eval"},
-                        {"positive", {{"patches", np}, {"detected", tp}, {"fraction", double(tp) / np}}},
-                        {"negative", {{"patches", nn}, {"quiet", nn - fp}, {"fraction", double(nn - fp) / nn}}},
+    nlohmann::json j = {{"schema_version", "1.1.0"}, {"kind", "calcscope-patch-eval"},
+                        {"positive", {{"patches", np}, {"detected", tp}, {"fraction", double(tp) / np},
+                                      {"with_cluster", tpk}, {"with_cluster_fraction", double(tpk) / np}}},
+                        {"negative", {{"patches", nn}, {"quiet", nn - fp}, {"fraction", double(nn - fp) / nn},
+                                      {"without_cluster", nn - fpk},
+                                      {"without_cluster_fraction", double(nn - fpk) / nn}}},
                         {"patch_score_auc", auc},
-                        {"patch_score", "best calcification score in the file (0 if none)"}};
+                        {"patch_score", "best calcification score in the file (0 if none)"},
+                        {"cluster_score_auc", auck},
+                        {"cluster_score", "best cluster score in the file (0 if none)"}};
     write_text(j.dump(2) + "\n", a.output);
   }
   return 0;

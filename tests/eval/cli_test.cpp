@@ -162,7 +162,8 @@ TEST(EvalCli, PhantomTruthGivesCalcificationLevel) {
 // -> 3.5 / 6. Detected: 2 of 3 positives; quiet: 1 of 2 negatives.
 TEST(EvalCli, PatchModeFractionsAndScoreAuc) {
   TempDir dir("calcscope-eval-patches");
-  auto write_patch = [&](const std::filesystem::path& file, const std::vector<double>& scores) {
+  auto write_patch = [&](const std::filesystem::path& file, const std::vector<double>& scores,
+                         const std::vector<double>& cluster_scores = {}) {
     std::filesystem::create_directories(file.parent_path());
     nlohmann::json j;
     j["schema_version"] = "1.0.0";
@@ -174,12 +175,20 @@ TEST(EvalCli, PatchModeFractionsAndScoreAuc) {
                                      {"diameter_mm", 0.3}, {"score", s}}),
           ++id;
     j["clusters"] = nlohmann::json::array();
+    int kid = 1;
+    for (double s : cluster_scores)
+      j["clusters"].push_back({{"id", kid}, {"x", 10.0}, {"y", 10.0}, {"radius_mm", 1.0}, {"count", 3}, {"score", s},
+                               {"calcification_ids", {1}}}),
+          ++kid;
     std::ofstream(file) << j.dump(2);
   };
-  write_patch(dir / "1" / "p1.json", {0.9, 0.2});
+  // clusters, hand-computed: positives best 0.8, 0 (none), 0 (none); negatives best 0.3, 0.
+  // Pairs: 0.8 beats both (2); 0 vs 0.3 loses (0); 0 vs 0 ties (0.5), twice -> 3 / 6.
+  // Reporting a cluster: 1 of 3 positives; without one: 1 of 2 negatives.
+  write_patch(dir / "1" / "p1.json", {0.9, 0.2}, {0.8});
   write_patch(dir / "1" / "p2.json", {0.5});
   write_patch(dir / "1" / "p3.json", {});
-  write_patch(dir / "0" / "n1.json", {0.6, 0.1});
+  write_patch(dir / "0" / "n1.json", {0.6, 0.1}, {0.3});
   write_patch(dir / "0" / "n2.json", {});
   const auto out = dir / "patches.json";
   const auto r = run_cli("eval --patches-positive '" + (dir / "1").string() + "' --patches-negative '" +
@@ -192,4 +201,7 @@ TEST(EvalCli, PatchModeFractionsAndScoreAuc) {
   EXPECT_EQ(j.at("positive").at("detected"), 2);
   EXPECT_EQ(j.at("negative").at("quiet"), 1);
   EXPECT_DOUBLE_EQ(j.at("patch_score_auc").get<double>(), 3.5 / 6.0);
+  EXPECT_EQ(j.at("positive").at("with_cluster"), 1);
+  EXPECT_EQ(j.at("negative").at("without_cluster"), 1);
+  EXPECT_DOUBLE_EQ(j.at("cluster_score_auc").get<double>(), 3.0 / 6.0);
 }
