@@ -17,7 +17,7 @@ const std::vector<ErrorInfo>& error_table() {
       {ErrorCode::MissingPixelSize, "missing_pixel_size", 8, 422,
        "no pixel size in the file and none given with --pixel-size"},
       {ErrorCode::InvalidImage, "invalid_image", 9, 422,
-       "zero, absurd or inconsistent dimensions, or truncated pixel data"},
+       "zero, absurd (too large or too small) or inconsistent dimensions, or truncated pixel data"},
       {ErrorCode::DecodeFailed, "decode_failed", 10, 422, "compressed pixel data could not be decoded"},
       {ErrorCode::OutputFailed, "output_failed", 11, 500, "an output file could not be written"},
       {ErrorCode::InvalidData, "invalid_data", 12, 422, "a non-image input (truth, JSON) is malformed"},

@@ -7,6 +7,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "calcscope/core/error.h"
 #include "calcscope/detect/scoring.h"
 #include "core/cv_adapter.h"
 
@@ -103,6 +104,15 @@ std::string resolution_check_skipped_because(const Image& image, const AnalyzeOp
 
 AnalysisResult analyze(const Image& image, const AnalyzeOptions& requested) {
   const auto t0 = std::chrono::steady_clock::now();
+  if (image.pixel_size_mm > 0 && (std::min(image.width, image.height) < kMinImageSidePx ||
+                                  std::min(image.width_mm(), image.height_mm()) < kMinImageSideMm)) {
+    char buf[320];
+    std::snprintf(buf, sizeof buf,
+                  "image too small to analyse (%d x %d pixels, %.2f x %.2f mm): a calcification is judged against "
+                  "about 1 mm of surroundings, so each side needs at least %.0f mm and %d pixels; check --pixel-size",
+                  image.width, image.height, image.width_mm(), image.height_mm(), kMinImageSideMm, kMinImageSidePx);
+    throw Error(ErrorCode::InvalidImage, buf, image.info.source_path);
+  }
   // A patch (both sides under kPatchMaxSideMm) holds no breast outline to segment: it is all tissue.
   AnalyzeOptions options = requested;
   const bool auto_patch = !options.breast.whole_image && is_patch_sized(image);

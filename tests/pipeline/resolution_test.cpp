@@ -354,6 +354,19 @@ TEST(Patches, PatchSizeIsUnderFiftyMillimetresOnBothSides) {
   EXPECT_FALSE(is_patch_sized(Image(60, 60, 0.0, 0.5f)));     // no pixel size: never guessed
 }
 
+TEST(Patches, ImagesUnderTwoMillimetresOrEightPixelsAreRejectedClearly) {
+  for (const Image& im : {Image(20, 40, 0.07, 0.5f), Image(40, 7, 0.5, 0.5f), Image(2, 2, 0.07, 0.5f)}) {
+    try {
+      (void)analyze(im);
+      ADD_FAILURE() << im.width << " x " << im.height << " at " << im.pixel_size_mm << " mm was analysed";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::InvalidImage);
+      EXPECT_NE(std::string(e.what()).find("too small"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW((void)analyze(Image(29, 29, 0.07, 0.5f)));  // 2.03 mm
+}
+
 TEST(Patches, APatchIsAnalysedAsWholeTissueWithoutBeingAsked) {
   const Image patch = speck_patch();
   // a patch cannot be segmented: asked explicitly for a breast, it is "no breast found"

@@ -185,8 +185,15 @@ struct ScoringModels;
 /// that the committed models' rule is the default).
 nlohmann::json cluster_params_json(const ClusterParams& params);
 
+/// Smallest image analysed: a calcification is judged against about 1 mm of surroundings on each
+/// side, and the working copies need a few pixels. Smaller images are rejected (InvalidImage).
+inline constexpr double kMinImageSideMm = 2.0;
+inline constexpr int kMinImageSidePx = 8;
+
 /// Runs breast segmentation, calcification detection, scoring and clustering with the default
-/// (embedded, trained) models. Throws Error(NotAMammogram) when no breast is found.
+/// (embedded, trained) models. An image under kPatchMaxSideMm (breast.h) on both sides is analysed
+/// whole, as a patch. Throws Error(NotAMammogram) when no breast is found, Error(InvalidImage) when
+/// a side is under kMinImageSideMm or kMinImageSidePx.
 AnalysisResult analyze(const Image& image, const AnalyzeOptions& options = {});
 /// Same with explicit scoring models (training and cross-validation use this).
 AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const ScoringModels& models);
