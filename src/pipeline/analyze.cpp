@@ -109,7 +109,7 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& requested) {
     char buf[320];
     std::snprintf(buf, sizeof buf,
                   "image too small to analyse (%d x %d pixels, %.2f x %.2f mm): a calcification is judged against "
-                  "about 1 mm of surroundings, so each side needs at least %.0f mm and %d pixels; check --pixel-size",
+                  "its surroundings, so each side needs at least %.0f mm and %d pixels; check --pixel-size",
                   image.width, image.height, image.width_mm(), image.height_mm(), kMinImageSideMm, kMinImageSidePx);
     throw Error(ErrorCode::InvalidImage, buf, image.info.source_path);
   }

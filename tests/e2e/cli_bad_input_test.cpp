@@ -58,7 +58,7 @@ class CliBadInput : public ::testing::Test {
     no_spacing.write_imager_pixel_spacing = false;
     write_dicom_mg(img, d / "no_spacing.dcm", no_spacing);
     write_raster(img, d / "raster.png", 8);
-    write_raster(Image(6, 6, 0.1, 0.5f), d / "tiny.png", 8);  // 0.6 mm: under 2 mm and 8 pixels a side
+    write_raster(Image(6, 6, 0.1, 0.5f), d / "tiny.png", 8);  // 0.6 mm: under 1 mm and 8 pixels a side
     write_dicom_mg(img, d / "full.dcm", DicomWriteOptions{});
     const std::string full = read_bytes(d / "full.dcm");
     write_bytes(d / "truncated.dcm", full.substr(0, full.size() / 2));

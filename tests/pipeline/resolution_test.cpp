@@ -354,8 +354,9 @@ TEST(Patches, PatchSizeIsUnderFiftyMillimetresOnBothSides) {
   EXPECT_FALSE(is_patch_sized(Image(60, 60, 0.0, 0.5f)));     // no pixel size: never guessed
 }
 
-TEST(Patches, ImagesUnderTwoMillimetresOrEightPixelsAreRejectedClearly) {
-  for (const Image& im : {Image(20, 40, 0.07, 0.5f), Image(40, 7, 0.5, 0.5f), Image(2, 2, 0.07, 0.5f)}) {
+TEST(Patches, ImagesUnderOneMillimetreOrEightPixelsAreRejectedClearly) {
+  for (const Image& im : {Image(12, 40, 0.07, 0.5f), Image(40, 7, 0.5, 0.5f), Image(2, 2, 0.07, 0.5f),
+                          Image(24, 24, 0.01, 0.5f)}) {
     try {
       (void)analyze(im);
       ADD_FAILURE() << im.width << " x " << im.height << " at " << im.pixel_size_mm << " mm was analysed";
@@ -364,7 +365,8 @@ TEST(Patches, ImagesUnderTwoMillimetresOrEightPixelsAreRejectedClearly) {
       EXPECT_NE(std::string(e.what()).find("too small"), std::string::npos) << e.what();
     }
   }
-  EXPECT_NO_THROW((void)analyze(Image(29, 29, 0.07, 0.5f)));  // 2.03 mm
+  EXPECT_NO_THROW((void)analyze(Image(15, 15, 0.07, 0.5f)));    // 1.05 mm
+  EXPECT_NO_THROW((void)analyze(Image(100, 100, 0.01, 0.5f)));  // 1 mm at 10 um
 }
 
 TEST(Patches, APatchIsAnalysedAsWholeTissueWithoutBeingAsked) {

@@ -185,9 +185,10 @@ struct ScoringModels;
 /// that the committed models' rule is the default).
 nlohmann::json cluster_params_json(const ClusterParams& params);
 
-/// Smallest image analysed: a calcification is judged against about 1 mm of surroundings on each
-/// side, and the working copies need a few pixels. Smaller images are rejected (InvalidImage).
-inline constexpr double kMinImageSideMm = 2.0;
+/// Smallest image analysed: a calcification needs some surroundings to be judged against, and the
+/// working copies need a few pixels (images under about 0.3 mm or 8 pixels a side broke inside
+/// OpenCV before session 18). Smaller images are rejected (InvalidImage).
+inline constexpr double kMinImageSideMm = 1.0;
 inline constexpr int kMinImageSidePx = 8;
 
 /// Runs breast segmentation, calcification detection, scoring and clustering with the default
