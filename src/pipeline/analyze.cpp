@@ -168,6 +168,15 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& requested) {
     r = analyze(image, options, default_models(image.pixel_size_mm));
   }
   r.stages.insert(r.stages.begin(), StageRecord{"resolution", check_ms, std::move(rec)});
+  if (image.pixel_size_mm > kCoarsestExpectedPixelMm) {
+    char buf[320];
+    std::snprintf(buf, sizeof buf,
+                  "pixel size %.3g mm is coarser than any mammography detector or film digitiser (0.025-0.2 mm): "
+                  "calcifications (0.1-1 mm) are at most a few pixels here and few or none can be found; check "
+                  "--pixel-size",
+                  image.pixel_size_mm);
+    r.image_meta_only.info.warnings.push_back(buf);
+  }
   if (auto_patch) {
     char buf[320];
     std::snprintf(buf, sizeof buf,

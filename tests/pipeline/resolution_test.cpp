@@ -354,6 +354,16 @@ TEST(Patches, PatchSizeIsUnderFiftyMillimetresOnBothSides) {
   EXPECT_FALSE(is_patch_sized(Image(60, 60, 0.0, 0.5f)));     // no pixel size: never guessed
 }
 
+TEST(Patches, PixelsCoarserThanAnyMammogramAreWarnedAbout) {
+  const auto warned = [](const AnalysisResult& r) {
+    for (const auto& w : r.image_meta_only.info.warnings)
+      if (w.find("coarser than any mammography detector") != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(warned(analyze(Image(60, 60, 0.5, 0.5f))));
+  EXPECT_FALSE(warned(analyze(Image(60, 60, 0.2, 0.5f))));
+}
+
 TEST(Patches, ImagesUnderOneMillimetreOrEightPixelsAreRejectedClearly) {
   for (const Image& im : {Image(12, 40, 0.07, 0.5f), Image(40, 7, 0.5, 0.5f), Image(2, 2, 0.07, 0.5f),
                           Image(24, 24, 0.01, 0.5f)}) {

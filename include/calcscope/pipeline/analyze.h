@@ -189,6 +189,9 @@ nlohmann::json cluster_params_json(const ClusterParams& params);
 /// working copies need a few pixels (images under about 0.3 mm or 8 pixels a side broke inside
 /// OpenCV before session 18). Smaller images are rejected (InvalidImage).
 inline constexpr double kMinImageSideMm = 1.0;
+/// Pixels coarser than this are warned about: mammography detectors and film digitisers use
+/// 0.025-0.2 mm, and at 0.3 mm a 0.1-1 mm calcification is at most a few pixels.
+inline constexpr double kCoarsestExpectedPixelMm = 0.3;
 inline constexpr int kMinImageSidePx = 8;
 
 /// Runs breast segmentation, calcification detection, scoring and clustering with the default
