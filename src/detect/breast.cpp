@@ -199,6 +199,10 @@ bool is_patch_sized(const Image& image) {
   return image.pixel_size_mm > 0 && image.width_mm() < kPatchMaxSideMm && image.height_mm() < kPatchMaxSideMm;
 }
 
+bool is_crop_sized(const Image& image) {
+  return image.pixel_size_mm > 0 && image.width_mm() < kCropMaxSideMm && image.height_mm() < kCropMaxSideMm;
+}
+
 BreastRegion segment_breast(const Image& image, const BreastParams& params) {
   if (image.empty() || image.pixel_size_mm <= 0)
     throw Error(ErrorCode::InvalidImage, "empty image or unknown pixel size", image.info.source_path);

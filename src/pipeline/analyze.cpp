@@ -208,7 +208,25 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                         {"smoothing_mm", bp.smoothing_mm},
                         {"skin_margin_mm", bp.skin_margin_mm},
                         {"remove_pectoral", bp.remove_pectoral}},
-                       [&] { return segment_breast(image, bp); });
+                       [&] {
+                         try {
+                           return segment_breast(image, bp);
+                         } catch (const Error& e) {
+                           // a crop smaller than any detector in which no breast outline is found:
+                           // all tissue, analysed whole (a real mammogram is never this small)
+                           if (e.code() != ErrorCode::NotAMammogram || !is_crop_sized(image)) throw;
+                           BreastParams whole = bp;
+                           whole.whole_image = true;
+                           char buf[320];
+                           std::snprintf(buf, sizeof buf,
+                                         "no breast outline found in this %.0f x %.0f mm image, smaller than any "
+                                         "detector: analysed as a crop of tissue (the whole image); pass "
+                                         "--whole-image to say so, or check --pixel-size",
+                                         image.width_mm(), image.height_mm());
+                           r.image_meta_only.info.warnings.push_back(buf);
+                           return segment_breast(image, whole);
+                         }
+                       });
   const auto& cp = options.calcification;
   auto calcs = run_stage(r.stages, "calcifications",
                          {{"min_diameter_mm", cp.min_diameter_mm},

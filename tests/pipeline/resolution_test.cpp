@@ -354,6 +354,26 @@ TEST(Patches, PatchSizeIsUnderFiftyMillimetresOnBothSides) {
   EXPECT_FALSE(is_patch_sized(Image(60, 60, 0.0, 0.5f)));     // no pixel size: never guessed
 }
 
+TEST(Patches, ACropWithoutABreastOutlineUnderTenCentimetresIsAnalysedWhole) {
+  // 60 x 60 mm, black: no breast outline to find, and over kPatchMaxSideMm, under kCropMaxSideMm
+  const Image crop(300, 300, 0.2, 0.0f);
+  EXPECT_FALSE(is_patch_sized(crop));
+  EXPECT_TRUE(is_crop_sized(crop));
+  EXPECT_THROW((void)segment_breast(crop), Error);
+  const AnalysisResult r = analyze(crop);
+  EXPECT_TRUE(r.region.whole_image);
+  bool warned = false;
+  for (const auto& w : r.image_meta_only.info.warnings) warned |= w.find("no breast outline found") != std::string::npos;
+  EXPECT_TRUE(warned);
+  // the same at 120 mm is no crop: no breast found is an error
+  try {
+    (void)analyze(Image(600, 600, 0.2, 0.0f));
+    ADD_FAILURE() << "a 120 mm image without a breast was analysed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::NotAMammogram);
+  }
+}
+
 TEST(Patches, PixelsCoarserThanAnyMammogramAreWarnedAbout) {
   const auto warned = [](const AnalysisResult& r) {
     for (const auto& w : r.image_meta_only.info.warnings)

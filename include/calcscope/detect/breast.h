@@ -40,6 +40,13 @@ inline constexpr double kPatchMaxSideMm = 50.0;
 /// it (its whole area is under BreastParams::min_breast_area_mm2), so it is analysed as all tissue.
 bool is_patch_sized(const Image& image);
 
+/// Largest side, in millimetres, of an image that may be a crop rather than a mammogram: when no
+/// breast outline is found in an image under kCropMaxSideMm on both sides (a crop of tissue with no
+/// air around it), analyze() analyses it whole with a warning instead of rejecting it. Full-field
+/// images are at least 18 x 24 cm.
+inline constexpr double kCropMaxSideMm = 100.0;
+bool is_crop_sized(const Image& image);
+
 /// Evidence that an image is stored with inverted polarity (dense tissue dark, air background
 /// bright), measured on ~1 mm blocks: the image splits (Otsu) into a darker and a brighter class;
 /// in a mammogram the background is the class that covers most of the image border and is flat.
