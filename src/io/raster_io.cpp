@@ -214,10 +214,17 @@ Image read_raster(const std::filesystem::path& path, const ReadOptions& options)
     cv::minMaxLoc(mat, &mn, &mx);
     scale = 65535.0;
     bits = 16;
-    if (mx > 255.0 && mx <= 4095.0) {
-      scale = 4095.0;
-      bits = 12;
-      info.warnings.push_back("16-bit file whose values fit in 12 bits: scaled by 4095 (12-bit data)");
+    // 12- and 14-bit detector data are often stored in 16-bit files (raw exports): read as value /
+    // (2^bits - 1), like DICOM with its BitsStored, not compressed into a quarter of the grey range
+    for (const int b : {12, 14}) {
+      const double full = std::ldexp(1.0, b) - 1.0;
+      if (mx > 255.0 && mx <= full) {
+        scale = full;
+        bits = b;
+        info.warnings.push_back("16-bit file whose values fit in " + std::to_string(b) + " bits: scaled by " +
+                                std::to_string(static_cast<int>(full)) + " (" + std::to_string(b) + "-bit data)");
+        break;
+      }
     }
   }
   image.width = mat.cols;

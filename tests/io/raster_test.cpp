@@ -72,6 +72,28 @@ TEST(Raster, TwelveBitDataInSixteenBitFileIsScaled) {
   EXPECT_TRUE(warned);
 }
 
+TEST(Raster, FourteenBitDataInSixteenBitFileIsScaled) {
+  test::TempDir dir("calcscope-io-r14");
+  const Image original = test::synthetic_image(64, 64, 0.1);
+  Image img = original;
+  for (auto& v : img.pixels) v *= 16383.f / 65535.f;  // values up to 16383 in a 16-bit file
+  write_raster(img, dir / "fourteen.png", 16);
+  ReadOptions ro;
+  ro.pixel_size_mm = 0.1;
+  const Image read = read_raster(dir / "fourteen.png", ro);
+  EXPECT_EQ(read.info.bits_stored, 14);
+  for (std::size_t i = 0; i < read.pixels.size(); ++i)
+    ASSERT_NEAR(read.pixels[i], original.pixels[i], 1.0 / 16383) << "pixel " << i;
+  bool warned = false;
+  for (const auto& w : read.info.warnings) warned = warned || contains(w, "14 bits");
+  EXPECT_TRUE(warned);
+  // full-range 16-bit data are read as value / 65535, without a warning
+  write_raster(original, dir / "sixteen.png", 16);
+  const Image full = read_raster(dir / "sixteen.png", ro);
+  EXPECT_EQ(full.info.bits_stored, 16);
+  EXPECT_TRUE(full.info.warnings.empty());
+}
+
 void write_ppm(const std::filesystem::path& p, int w, int h, bool grey) {
   std::ofstream out(p, std::ios::binary);
   out << "P6\n" << w << " " << h << "\n255\n";
