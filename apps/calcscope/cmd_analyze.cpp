@@ -28,6 +28,7 @@ struct AnalyzeArgs {
   bool quiet = false;
   bool whole_image = false;
   bool native_resolution = false;
+  bool no_patch_model = false;
   std::string polarity = "auto";
   bool exam = false;
   std::string send_sr;
@@ -69,6 +70,9 @@ void register_analyze(CLI::App& app, Runner& run) {
       ->check(CLI::IsMember({"auto", "normal", "inverted"}));
   sub->add_flag("--whole-image", a->whole_image,
                 "treat the whole image as breast tissue (patches and crops: no breast segmentation)");
+  sub->add_flag("--no-patch-model", a->no_patch_model,
+                "on a patch (an image analysed whole, under 50 mm a side, digital pixels) keep the image model's "
+                "calcification scores and cut instead of the patch model's (docs/algorithms.md §3b)");
   sub->add_flag("--native-resolution", a->native_resolution,
                 "analyse at the input's pixel size even when the image is film resampled to digital-size pixels "
                 "(no power above film's resolution: then it is analysed as film by default; docs/algorithms.md)");
@@ -99,6 +103,7 @@ void register_analyze(CLI::App& app, Runner& run) {
       o.recursive = a->recursive;
       o.analyze.breast.whole_image = a->whole_image;
       o.analyze.check_resolution = !a->native_resolution;
+      o.analyze.patch_model = !a->no_patch_model;
       o.polarity = a->polarity == "normal" ? Polarity::Normal
                    : a->polarity == "inverted" ? Polarity::Inverted
                                                : Polarity::Auto;

@@ -7,6 +7,7 @@
 
 #include "calcscope/train/describe_phantoms.h"
 #include "calcscope/train/train.h"
+#include "calcscope/train/train_patches.h"
 #include "calcscope/core/error.h"
 #include "commands.h"
 
@@ -37,6 +38,10 @@ struct TrainArgs {
   int descriptor_trees = -1, descriptor_depth = -1;
   int calc_trees = -1, calc_depth = -1;
   bool descriptors = false;
+  bool patches = false;
+  std::string patch_pixel_sizes = "0.07,0.1";
+  double patch_positive_min = -1;
+  int patch_trees = -1, patch_depth = -1, patch_phantoms = -1;
   std::vector<std::string> mias_resampled;  // --mias-resampled (empty = TrainOptions default)
   std::string seeds = "1-600";
   std::string eval_seeds = "1000-1100";
@@ -116,6 +121,18 @@ void register_train(CLI::App& app, Runner& run) {
       ->check(CLI::Range(1, 2000));
   sub->add_option("--descriptor-depth", a->descriptor_depth, "--descriptors: tree depth (default 3)")
       ->check(CLI::Range(1, 12));
+  sub->add_flag("--patches", a->patches,
+                "train the patch model (models/calcification-patch.json) on the INFN patches (--infn, default "
+                "../shared/data/infn-patches) instead; run after the digital models are embedded");
+  sub->add_option("--patch-pixel-sizes", a->patch_pixel_sizes,
+                  "--patches: comma-separated pixel sizes (mm) each patch is used at")
+      ->capture_default_str();
+  sub->add_option("--patch-positive-min", a->patch_positive_min,
+                  "--patches: image-model score from which a 1/ candidate is labelled positive (default 0.5)");
+  sub->add_option("--patch-trees", a->patch_trees, "--patches: trees (default 80)");
+  sub->add_option("--patch-phantoms", a->patch_phantoms,
+                  "--patches: training phantoms cut into windows (default 120; 0 = INFN only)");
+  sub->add_option("--patch-depth", a->patch_depth, "--patches: tree depth (default 3)");
   sub->add_option("--cache", a->cache, "--descriptors: directory caching each seed's analysis (optional)");
   sub->add_option("--cluster-monotone", a->cluster_monotone,
                   "cluster models: 1 = the score may only rise with member counts and member scores (monotone constraints), 0 = unconstrained (default)")
@@ -136,6 +153,35 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--out", a->out, "where to write calcification[-digital].json, cluster[-digital].json, model-card.json, cv-table.txt");
   sub->callback([a, &run] {
     run = [a] {
+      if (a->patches) {
+        PatchTrainOptions p;
+        p.infn_dir = a->infn.empty() ? std::string("../shared/data/infn-patches") : a->infn;
+        p.folds = a->folds;
+        p.threads = a->threads;
+        p.out_dir = a->out;
+        p.pixel_sizes_mm.clear();
+        std::stringstream sizes(a->patch_pixel_sizes);
+        for (std::string v; std::getline(sizes, v, ',');) {
+          double mm = 0;
+          try {
+            mm = std::stod(v);
+          } catch (const std::exception&) {
+            mm = 0;
+          }
+          if (!(mm >= 0.03 && mm < kFilmPixelSizeMm))
+            throw Error(ErrorCode::Usage, "--patch-pixel-sizes: pixel sizes between 0.03 and 0.15 mm (got '" + v + "')");
+          p.pixel_sizes_mm.push_back(mm);
+        }
+        if (p.pixel_sizes_mm.empty()) throw Error(ErrorCode::Usage, "--patch-pixel-sizes: give at least one pixel size");
+        if (a->patch_positive_min >= 0) p.positive_min_image_score = a->patch_positive_min;
+        if (a->patch_trees > 0) p.trees = a->patch_trees;
+        if (a->patch_depth > 0) p.depth = a->patch_depth;
+        if (a->patch_phantoms >= 0) p.phantoms = a->patch_phantoms;
+        const PatchTrainReport r = train_patch_model(p);
+        std::cout << r.table << "model written to " << (p.out_dir / "calcification-patch.json").string()
+                  << " (rebuild to embed it; the recommended cut goes to kDefaultCalcificationMinScorePatch)\n";
+        return 0;
+      }
       if (a->descriptors) {
         DescriptorTrainOptions d;
         std::tie(d.first_seed, d.last_seed) = seed_range(a->seeds);

@@ -2,6 +2,7 @@
 // embedded into the binary at build time, with a documented heuristic fallback.
 #include "calcscope/detect/scoring.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <sstream>
@@ -67,6 +68,7 @@ std::unique_ptr<Scorer> load_embedded(const char* text, std::size_t size, const 
 struct ScoringModels {
   std::unique_ptr<Scorer> calcification;
   std::unique_ptr<Scorer> cluster;
+  const Scorer* patch = nullptr;  ///< the patch model (digital family only), not owned
 };
 
 ScoringModels make_models(std::unique_ptr<Scorer> calc, std::unique_ptr<Scorer> cluster) {
@@ -94,11 +96,12 @@ const ScoringModels& default_models(double pixel_size_mm) {
     const auto& calc_text = embedded_model_calcification_digital();
     const auto& cluster_text = embedded_model_cluster_digital();
     if (calc_text.empty() || cluster_text.empty()) return nullptr;  // one family for every pixel size
-    static const ScoringModels models =
+    static ScoringModels models =
         make_models(load_embedded(calc_text.data(), calc_text.size(), "calcification-digital",
                                   calcification_feature_names().size()),
                     load_embedded(cluster_text.data(), cluster_text.size(), "cluster-digital",
                                   cluster_feature_names().size()));
+    models.patch = default_patch_model();
     return &models;
   }();
   return digital ? *digital : default_models();
@@ -129,6 +132,72 @@ void score_calcifications(std::vector<Calcification>& calcs, const ScoringModels
 void score_clusters(std::vector<Cluster>& clusters, const std::vector<Calcification>&, const ScoringModels& models) {
   for (auto& c : clusters) c.score = c.model_score = models.cluster->score(c.features);
 }
+
+const std::vector<std::string>& patch_feature_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n = calcification_feature_names();
+    for (const char* extra : {"image_model_score", "rank_in_patch", "others_scoring_over_half", "best_other_score"})
+      n.push_back(extra);
+    return n;
+  }();
+  return names;
+}
+
+std::vector<std::vector<double>> patch_features(const std::vector<Calcification>& scored) {
+  // held at 0: the grey level and noise of the patch are properties of the digitiser, not of a
+  // calcification (INFN's 1/ patches are brighter than its 0/ ones; docs/algorithms.md §3b)
+  static const std::vector<std::size_t> ignored = [] {
+    std::vector<std::size_t> v;
+    const auto& names = calcification_feature_names();
+    for (const char* n : {"background", "log_noise"})
+      v.push_back(static_cast<std::size_t>(std::find(names.begin(), names.end(), n) - names.begin()));
+    return v;
+  }();
+  std::vector<std::vector<double>> out;
+  out.reserve(scored.size());
+  for (std::size_t i = 0; i < scored.size(); ++i) {
+    int higher = 0, over_half = 0;
+    double best_other = 0;
+    for (std::size_t j = 0; j < scored.size(); ++j) {
+      if (j == i) continue;
+      const double s = scored[j].score;
+      if (s > scored[i].score || (s == scored[i].score && j < i)) ++higher;
+      if (s >= 0.5) ++over_half;
+      best_other = std::max(best_other, s);
+    }
+    std::vector<double> f = scored[i].features;
+    f.resize(calcification_feature_names().size(), 0.0);
+    for (const std::size_t k : ignored) f[k] = 0.0;
+    f.push_back(scored[i].score);
+    f.push_back(std::min(higher, 10));
+    f.push_back(std::min(over_half, 20));
+    f.push_back(best_other);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::unique_ptr<Scorer> load_patch_model(const std::string& json) {
+  auto m = load_embedded(json.data(), json.size(), "calcification-patch", patch_feature_names().size());
+  if (!m) throw Error(ErrorCode::InvalidData, "empty patch model");
+  return m;
+}
+
+const Scorer* default_patch_model() {
+  static const std::unique_ptr<Scorer> model = []() -> std::unique_ptr<Scorer> {
+    const auto& text = embedded_model_calcification_patch();
+    if (text.empty()) return nullptr;
+    return load_patch_model(text);
+  }();
+  return model.get();
+}
+
+void score_patch_calcifications(std::vector<Calcification>& calcs, const Scorer& patch_model) {
+  const auto f = patch_features(calcs);
+  for (std::size_t i = 0; i < calcs.size(); ++i) calcs[i].score = patch_model.score(f[i]);
+}
+
+const Scorer* patch_model_of(const ScoringModels& models) { return models.patch; }
 
 std::string models_description(const ScoringModels& models) {
   return models.calcification->name() + " + " + models.cluster->name();

@@ -7,4 +7,5 @@ const std::string& embedded_model_calcification();  ///< empty when models/calci
 const std::string& embedded_model_cluster();        ///< empty when models/cluster.json is absent
 const std::string& embedded_model_calcification_digital();  ///< models/calcification-digital.json or empty
 const std::string& embedded_model_cluster_digital();        ///< models/cluster-digital.json or empty
+const std::string& embedded_model_calcification_patch();    ///< models/calcification-patch.json or empty
 }  // namespace calcscope

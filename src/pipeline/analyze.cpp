@@ -238,8 +238,17 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                          [&] {
                            auto c = detect_calcifications_for_analysis(image, r.region, cp);
                            score_calcifications(c, models);
+                           const Scorer* patch = patch_model_of(models);
+                           if (patch && options.patch_model && r.region.whole_image && is_patch_sized(image)) {
+                             score_patch_calcifications(c, *patch);
+                             r.patch_rescored = true;
+                           }
                            return c;
                          });
+  if (r.patch_rescored) {
+    r.models += " + " + patch_model_of(models)->name();
+    if (options.min_calcification_score < 0) r.min_calcification_score = kDefaultCalcificationMinScorePatch;
+  }
   const auto& kp = options.cluster;
   auto clusters = run_stage(r.stages, "clusters", cluster_params_json(kp),
                             [&] {

@@ -115,7 +115,8 @@ nlohmann::json analysis_to_json(const AnalysisResult& r) {
   }
   j["clusters"] = clusters;
   j["operating_point"] = {{"min_calcification_score", r.min_calcification_score},
-                          {"min_cluster_score", r.min_cluster_score}};
+                          {"min_cluster_score", r.min_cluster_score},
+                          {"patch_model", r.patch_rescored}};
   nlohmann::json stages = nlohmann::json::array();
   for (const auto& s : r.stages)
     stages.push_back({{"name", s.name}, {"milliseconds", r3(s.milliseconds)}, {"parameters", s.parameters}});

@@ -1,5 +1,7 @@
-// A guard on the only real digital images we have: the INFN patches (never used for training or
-// tuning) through the real CLI with every candidate kept, then `calcscope eval --patches-*`.
+// A guard on the only real digital images we have: the INFN patches through the real CLI with every
+// candidate kept, then `calcscope eval --patches-*`. The first test guards the image (digital) model,
+// which never saw them: with --no-patch-model. Since session 19 the patch model is trained on them
+// (models/README.md, "Patch model"), so the second test's figures are in-sample for that model.
 // The threshold-free ROC AUC of a patch's best calcification score (patches with vs without
 // microcalcifications) was 0.962 with the session-7/8 models; a model trained on phantoms alone gave
 // 0.865 (models/README.md). A change that drops it below 0.95 has made detection on real digital
@@ -27,7 +29,7 @@ TEST(InfnPatches, BestCalcificationScoreSeparatesPatchesWithAndWithoutCalcificat
   const test::TempDir out("calcscope-infn");
   for (const char* cls : {"0", "1"}) {
     const auto r = test::run_cli("analyze " + quoted(*shared / "data" / "infn-patches" / cls) +
-                                 " --pixel-size 0.1 --whole-image --min-score 0 --output " +
+                                 " --pixel-size 0.1 --whole-image --no-patch-model --min-score 0 --output " +
                                  quoted(out.path() / cls) + " -q");
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
@@ -75,10 +77,12 @@ TEST(InfnPatches, PatchesAreAnalysedAsPatchesWithoutBeingAsked) {
   std::printf("INFN patches at 0.07 mm, default cut: detected %.3f, quiet %.3f; with a cluster %.3f / %.3f\n",
               pos.at("fraction").get<double>(), neg.at("fraction").get<double>(),
               pos.at("with_cluster_fraction").get<double>(), 1 - neg.at("without_cluster_fraction").get<double>());
+  // the patch model, in-sample here (its out-of-fold figures: models/patch-cv.txt; session 19: 376 / 383
+  // detected, 408 / 414 quiet; image model 381 / 383 and 338 / 414)
   EXPECT_GE(pos.at("fraction").get<double>(), 0.95);
-  EXPECT_GE(neg.at("fraction").get<double>(), 0.70);
-  // clusters at the default cut (with the patch context imputed: 279 / 383 and 0 / 414)
-  EXPECT_GE(pos.at("with_cluster_fraction").get<double>(), 0.6) << "patches with a microcalcification cluster";
+  EXPECT_GE(neg.at("fraction").get<double>(), 0.95);
+  // clusters at the default cut (session 19: 329 / 383 and 0 / 414; session 18, image model 279 / 383)
+  EXPECT_GE(pos.at("with_cluster_fraction").get<double>(), 0.7) << "patches with a microcalcification cluster";
   EXPECT_GE(neg.at("without_cluster_fraction").get<double>(), 0.95) << "normal patches";
 }
 

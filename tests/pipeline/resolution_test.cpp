@@ -16,6 +16,7 @@
 #include "calcscope/detect/breast.h"
 #include "calcscope/detect/clusters.h"
 #include "calcscope/phantom/phantom.h"
+#include "calcscope/detect/scoring.h"
 #include "calcscope/pipeline/analyze.h"
 #include "core/cv_adapter.h"
 
@@ -438,6 +439,40 @@ TEST(Patches, APatchIsAnalysedAsWholeTissueWithoutBeingAsked) {
     for (const auto& [sx, sy] : std::vector<std::pair<double, double>>{{1.2, 1.4}, {2.2, 2.6}, {3.0, 1.6}})
       if (std::hypot(c.x * patch.pixel_size_mm - sx, c.y * patch.pixel_size_mm - sy) < 0.2) ++near_speck;
   EXPECT_EQ(near_speck, 3);
+}
+
+// A patch at digital pixel sizes is rescored by the patch model (docs/algorithms.md §3b), with its own
+// cut; --no-patch-model keeps the image model; film pixels and whole mammograms never use it.
+TEST(Patches, DigitalPatchesAreRescoredByThePatchModel) {
+  ASSERT_NE(default_patch_model(), nullptr) << "models/calcification-patch.json is embedded";
+  const Image patch = speck_patch();
+  const AnalysisResult rescored = analyze(patch);
+  EXPECT_TRUE(rescored.patch_rescored);
+  EXPECT_DOUBLE_EQ(rescored.min_calcification_score, kDefaultCalcificationMinScorePatch);
+  EXPECT_NE(rescored.models.find("calcification-patch"), std::string::npos) << rescored.models;
+  AnalyzeOptions o;
+  o.patch_model = false;
+  const AnalysisResult image_model = analyze(patch, o);
+  EXPECT_FALSE(image_model.patch_rescored);
+  EXPECT_DOUBLE_EQ(image_model.min_calcification_score, kDefaultCalcificationMinScore);
+  // every candidate scored both ways: the scores are the patch model's on its features
+  o.min_calcification_score = 0;
+  o.min_cluster_score = 1.01;
+  std::vector<Calcification> cands = analyze(patch, o).calcifications;
+  o.patch_model = true;
+  const auto by_patch = analyze(patch, o).calcifications;
+  ASSERT_EQ(cands.size(), by_patch.size());
+  ASSERT_FALSE(cands.empty());
+  score_patch_calcifications(cands, *default_patch_model());
+  for (std::size_t i = 0; i < cands.size(); ++i) EXPECT_DOUBLE_EQ(cands[i].score, by_patch[i].score);
+  // the three specks stay found at the patch cut
+  int found = 0;
+  for (const auto& c : rescored.calcifications)
+    for (const auto& [sx, sy] : std::vector<std::pair<double, double>>{{1.2, 1.4}, {2.2, 2.6}, {3.0, 1.6}})
+      if (std::hypot(c.x * patch.pixel_size_mm - sx, c.y * patch.pixel_size_mm - sy) < 0.2) ++found;
+  EXPECT_EQ(found, 3);
+  // film pixels: the general models, no patch model
+  EXPECT_FALSE(analyze(Image(60, 60, 0.2, 0.5f)).patch_rescored);
 }
 
 }  // namespace

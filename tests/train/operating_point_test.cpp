@@ -43,6 +43,15 @@ TEST(OperatingPoint, CutsAreReadFromTheCommittedModelCard) {
   EXPECT_NEAR(kDefaultClusterMinScoreFilm, threshold_at(r.at("mias").at("cluster_froc"), 0.5), 0.005);
 }
 
+// The patch cut (kDefaultCalcificationMinScorePatch) is the patch card's recommended cut, rounded.
+TEST(OperatingPoint, PatchCutIsReadFromTheCommittedPatchCard) {
+  const auto card_path = std::filesystem::path(CALCSCOPE_SOURCE_DIR) / "models" / "patch-card.json";
+  std::ifstream in(card_path);
+  ASSERT_TRUE(in) << card_path;
+  const auto card = nlohmann::json::parse(in);
+  EXPECT_NEAR(kDefaultCalcificationMinScorePatch, card.at("recommended_cut").get<double>(), 0.005);
+}
+
 // The cluster models were trained on the groups of one rule; analyze must group the same way. The card
 // records the rule of each family (since session 11): the digital family's must be ClusterParams'
 // defaults, the general family's too except the two digital-only switches (inactive on film).

@@ -37,6 +37,25 @@ void score_calcifications(std::vector<Calcification>& calcifications, const Scor
 void score_clusters(std::vector<Cluster>& clusters, const std::vector<Calcification>& calcifications,
                     const ScoringModels& models);
 
+/// Patch rescoring (docs/algorithms.md §3b). A patch (an image analysed whole, both sides under
+/// kPatchMaxSideMm, digital pixels) holds a few square millimetres of tissue: whether one of its
+/// candidates is a calcification is judged better against the other candidates of the same patch
+/// than against a whole breast. The patch model (models/calcification-patch.json, trained by
+/// `calcscope train --patches` on the INFN patches) scores each candidate from its calcification
+/// features, its score by the image model, and that context. Feature names, in model order:
+const std::vector<std::string>& patch_feature_names();
+/// Patch features of every candidate; `scored` carries the image model's scores. Pure.
+std::vector<std::vector<double>> patch_features(const std::vector<Calcification>& scored);
+/// The embedded patch model, or nullptr when models/calcification-patch.json was not embedded.
+const Scorer* default_patch_model();
+/// A patch model from XGBoost JSON text (training, tests). Throws Error.
+std::unique_ptr<Scorer> load_patch_model(const std::string& json);
+/// The patch model that goes with these models: default_patch_model() for the embedded digital family
+/// (default_models(pixel) below kFilmPixelSizeMm), nullptr for every other set.
+const Scorer* patch_model_of(const ScoringModels& models);
+/// Replaces each candidate's score (the image model's) by the patch model's.
+void score_patch_calcifications(std::vector<Calcification>& calcifications, const Scorer& patch_model);
+
 /// Name and version of the scoring models, recorded in the outputs.
 std::string models_description(const ScoringModels& models);
 

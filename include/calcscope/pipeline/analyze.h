@@ -27,6 +27,9 @@ inline constexpr double kDefaultClusterMinScoreFilm = 0.046;
 /// Film calcifications: MIAS has no per-calcification truth, so the cut at ~1 false positive per cm^2
 /// of the general models on the training phantoms (generator-default imaging, all pixel sizes) is used.
 inline constexpr double kDefaultCalcificationMinScoreFilm = 0.71;
+/// Patches rescored by the patch model (docs/algorithms.md §3b): the cut that maximises (detected +
+/// quiet) / 2 over the out-of-fold INFN patch scores of `calcscope train --patches` (models/patch-cv.txt).
+inline constexpr double kDefaultCalcificationMinScorePatch = 0.65;
 
 /// The recommended cluster cut for an image of this pixel size.
 inline double default_cluster_min_score(double pixel_size_mm) {
@@ -156,6 +159,10 @@ struct AnalyzeOptions {
   /// Score cuts applied to the output. < 0 means "use the defaults above".
   double min_calcification_score = -1;
   double min_cluster_score = -1;
+  /// Rescore the candidates of a patch (whole-image mode, both sides under kPatchMaxSideMm, digital
+  /// pixels) with the patch model (docs/algorithms.md §3b). false = the image model's scores and cut
+  /// (`analyze --no-patch-model`, as up to session 18).
+  bool patch_model = true;
 };
 
 struct StageRecord {
@@ -176,6 +183,7 @@ struct AnalysisResult {
   /// kFilmLikeAnalysisPixelSizeMm for film-like raster images (check_resolution()). 0 = the input's.
   double analysed_pixel_size_mm = 0;
   std::string models;  ///< description of the scoring models used
+  bool patch_rescored = false;  ///< the calcification scores are the patch model's (AnalyzeOptions::patch_model)
 };
 
 struct ScoringModels;
