@@ -11,6 +11,7 @@ using Runner = std::function<int()>;
 
 void register_analyze(CLI::App& app, Runner& run);
 void register_phantom(CLI::App& app, Runner& run);
+void register_cut_patches(CLI::App& app, Runner& run);
 void register_eval(CLI::App& app, Runner& run);
 void register_compare(CLI::App& app, Runner& run);
 void register_train(CLI::App& app, Runner& run);

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   calcscope::cli::Runner run;
   calcscope::cli::register_analyze(app, run);
   calcscope::cli::register_phantom(app, run);
+  calcscope::cli::register_cut_patches(app, run);
   calcscope::cli::register_eval(app, run);
   calcscope::cli::register_compare(app, run);
   calcscope::cli::register_train(app, run);
