@@ -2,8 +2,11 @@
 # Accuracy of the committed models, with the project's own evaluation command:
 #   1. held-out 70 um phantoms (seeds 2000-2019, never used for training or tuning): clusters of
 #      microcalcifications (>= 5, morphologies cycling) plus scattered benign distractors;
-#   2. INFN patches (assumed 0.1 mm pixels): fraction of 1/ patches with a detection, 0/ without;
-#      and at 0.07 mm called as the analyze contract, without --whole-image (session 18);
+#   2. INFN patches (assumed 0.1 mm pixels): fraction of 1/ patches with a detection, 0/ without, by
+#      the image model alone (--no-patch-model); and at 0.07 mm called as the analyze contract (the
+#      patch model since session 19: in-sample there, its cross-validation is models/patch-cv.txt);
+#   2b. phantom patches (0.07 mm, seeds 4400-4429 / 4500-4509, scripts/lib/phantom-patches.sh), with
+#      and without the patch model;
 #   3. mini-MIAS with the final models (IN-SAMPLE: the models were trained on these images; the
 #      honest MIAS figure is the cross-validation table in models/cv-table.txt).
 # Results go to docs/results/. Needs ../shared/data (SHARED=... to override).
@@ -25,25 +28,45 @@ $CS eval --results "$WORK/ph70/out" --phantom-truth "$WORK/ph70" --output "$OUT/
   | tee "$OUT/phantom70-heldout.txt"
 
 if [ -d "$SHARED/data/infn-patches" ]; then
-  echo "== INFN patches (assumed pixel size 0.1 mm, default operating point)"
+  echo "== INFN patches (assumed pixel size 0.1 mm, default operating point), image model alone (--no-patch-model: never trained on INFN)"
   for c in 0 1; do
-    $CS analyze "$SHARED/data/infn-patches/$c" --pixel-size 0.1 --whole-image --output "$WORK/infn/$c" -q || true
+    $CS analyze "$SHARED/data/infn-patches/$c" --pixel-size 0.1 --whole-image --no-patch-model --output "$WORK/infn/$c" -q || true
   done
   $CS eval --patches-positive "$WORK/infn/1" --patches-negative "$WORK/infn/0" --output "$OUT/infn.json" \
     | tee "$OUT/infn.txt"
-  echo "== INFN patches, every candidate kept (--min-score 0): threshold-free ROC AUC of the best calcification score"
+  echo "== INFN patches, image model alone, every candidate kept (--min-score 0): threshold-free ROC AUC of the best calcification score"
   for c in 0 1; do
-    $CS analyze "$SHARED/data/infn-patches/$c" --pixel-size 0.1 --whole-image --min-score 0 --output "$WORK/infn-all/$c" -q || true
+    $CS analyze "$SHARED/data/infn-patches/$c" --pixel-size 0.1 --whole-image --no-patch-model --min-score 0 --output "$WORK/infn-all/$c" -q || true
   done
   $CS eval --patches-positive "$WORK/infn-all/1" --patches-negative "$WORK/infn-all/0" --output "$OUT/infn-all.json" \
     | grep "ROC AUC" | tee "$OUT/infn-auc.txt"
-  echo "== INFN patches at 0.07 mm as an outside harness calls analyze (no --whole-image: patches are recognised by size)"
+  echo "== INFN patches at 0.07 mm as an outside harness calls analyze (no flag; the patch model, IN-SAMPLE: its cross-validation is models/patch-cv.txt)"
   for c in 0 1; do
     $CS analyze "$SHARED/data/infn-patches/$c" --pixel-size 0.07 --output "$WORK/infn07/$c" -q
   done
   $CS eval --patches-positive "$WORK/infn07/1" --patches-negative "$WORK/infn07/0" --output "$OUT/infn-070.json" \
     | tee "$OUT/infn-070.txt"
 fi
+
+echo "== phantom patches, 0.07 mm (clusters of seeds 4400-4429, tissue of normals 4500-4509; never trained on)"
+source scripts/lib/phantom-patches.sh
+rm -rf "$WORK/ppatch" && make_phantom_patches "$CS" 4400 4429 4500 4509 "$WORK/ppatch" >/dev/null
+for mode in patch image; do
+  flag=""; [ $mode = image ] && flag="--no-patch-model"
+  suffix=""; [ $mode = image ] && suffix="-image-model"
+  for ms in default 0; do
+    extra=""; [ $ms = 0 ] && extra="--min-score 0"
+    for c in 0 1; do
+      $CS analyze "$WORK/ppatch/$c" --pixel-size 0.07 $flag $extra --output "$WORK/ppatch/out-$mode-$ms/$c" -q
+    done
+  done
+  echo "-- $mode model${flag:+ ($flag)}, default operating point"
+  $CS eval --patches-positive "$WORK/ppatch/out-$mode-default/1" --patches-negative "$WORK/ppatch/out-$mode-default/0" \
+    --output "$OUT/phantom-patches$suffix.json" | tee "$OUT/phantom-patches$suffix.txt"
+  echo "-- $mode model, every candidate kept: threshold-free ROC AUC"
+  $CS eval --patches-positive "$WORK/ppatch/out-$mode-0/1" --patches-negative "$WORK/ppatch/out-$mode-0/0" \
+    | grep "ROC AUC" | tee -a "$OUT/phantom-patches$suffix.txt"
+done
 
 if [ -d "$SHARED/data/mias" ]; then
   echo "== mini-MIAS with the final models (in-sample, see models/cv-table.txt for cross-validation)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the learned models (models/*.json) and their cross-validation table from ../shared/data.
 # Nested 5-fold cross-validation, MIAS patient pairs kept together, for the general (film) and the digital
-# models (~2-6 minutes on 2 cores), then the
+# models (~2-6 minutes on 2 cores), then the patch model (~30 s), then the
 # learned descriptors on 70 um phantoms (~15-25 minutes on 2 cores: 701 phantoms generated and analysed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,16 @@ bash scripts/build.sh >/dev/null
 build/release/calcscope train --mias "$SHARED/data/mias" --phantoms 240 --folds 5 --threads "$(nproc)" --out models
 echo "train: rebuilding to embed the new models"
 bash scripts/build.sh >/dev/null
+# The patch model (models/calcification-patch.json) learns from the embedded digital model's scores on
+# the INFN patches and on windows of 120 training phantoms (~30 s); then its cut goes to
+# kDefaultCalcificationMinScorePatch (include/calcscope/pipeline/analyze.h; a test checks it).
+if [ -d "$SHARED/data/infn-patches" ]; then
+  build/release/calcscope train --patches --infn "$SHARED/data/infn-patches" --threads "$(nproc)" --out models
+  echo "train: rebuilding to embed the patch model"
+  bash scripts/build.sh >/dev/null
+else
+  echo "train: $SHARED/data/infn-patches not found: the patch model is not retrained"
+fi
 # Learned cluster descriptors (models/descriptor.json): 70 um phantom seeds 1-300, then the held-out
 # report on seeds 1000-1100 (docs/assessment.md). A few minutes on 2 cores.
 build/release/calcscope train --descriptors --seeds 1-600 --eval-seeds 1000-1100 --threads "$(nproc)" --out models
