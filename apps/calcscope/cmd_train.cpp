@@ -48,6 +48,20 @@ struct TrainArgs {
   std::string cache;
 };
 
+/// A digital pixel size in mm given to `option` (0.03 to kFilmPixelSizeMm); Error(Usage) otherwise,
+/// saying what is allowed (`also` is appended, e.g. ", or 'none'").
+double digital_pixel_size_arg(const std::string& v, const char* option, const char* also) {
+  double mm = 0;
+  try {
+    mm = std::stod(v);
+  } catch (const std::exception&) {
+    mm = 0;
+  }
+  if (!(mm >= 0.03 && mm < kFilmPixelSizeMm))
+    throw Error(ErrorCode::Usage, std::string(option) + ": pixel sizes between 0.03 and 0.15 mm" + also + " (got '" + v + "')");
+  return mm;
+}
+
 /// "A-B" or "A" -> {A, B}; "none" -> {0, -1}.
 std::pair<int, int> seed_range(const std::string& s) {
   if (s == "none") return {0, -1};
@@ -161,17 +175,8 @@ void register_train(CLI::App& app, Runner& run) {
         p.out_dir = a->out;
         p.pixel_sizes_mm.clear();
         std::stringstream sizes(a->patch_pixel_sizes);
-        for (std::string v; std::getline(sizes, v, ',');) {
-          double mm = 0;
-          try {
-            mm = std::stod(v);
-          } catch (const std::exception&) {
-            mm = 0;
-          }
-          if (!(mm >= 0.03 && mm < kFilmPixelSizeMm))
-            throw Error(ErrorCode::Usage, "--patch-pixel-sizes: pixel sizes between 0.03 and 0.15 mm (got '" + v + "')");
-          p.pixel_sizes_mm.push_back(mm);
-        }
+        for (std::string v; std::getline(sizes, v, ',');)
+          p.pixel_sizes_mm.push_back(digital_pixel_size_arg(v, "--patch-pixel-sizes", ""));
         if (p.pixel_sizes_mm.empty()) throw Error(ErrorCode::Usage, "--patch-pixel-sizes: give at least one pixel size");
         if (a->patch_positive_min >= 0) p.positive_min_image_score = a->patch_positive_min;
         if (a->patch_trees > 0) p.trees = a->patch_trees;
@@ -229,15 +234,7 @@ void register_train(CLI::App& app, Runner& run) {
         o.mias_resampled_mm.clear();
         for (const auto& v : a->mias_resampled) {
           if (v == "none") continue;
-          double mm = 0;
-          try {
-            mm = std::stod(v);
-          } catch (const std::exception&) {
-            mm = 0;
-          }
-          if (!(mm >= 0.03 && mm < kFilmPixelSizeMm))
-            throw Error(ErrorCode::Usage, "--mias-resampled: pixel sizes between 0.03 and 0.15 mm, or 'none' (got '" + v + "')");
-          o.mias_resampled_mm.push_back(mm);
+          o.mias_resampled_mm.push_back(digital_pixel_size_arg(v, "--mias-resampled", ", or 'none'"));
         }
       }
       if (a->hard_negatives >= 0) o.digital_hard_negatives = a->hard_negatives;

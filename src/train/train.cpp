@@ -36,6 +36,7 @@
 #include "calcscope/phantom/phantom.h"
 #include "calcscope/report/json_output.h"
 #include "detect/gbdt.h"
+#include "train/parallel.h"
 #include "train/xgb_binary.h"
 
 namespace calcscope {
@@ -245,18 +246,7 @@ std::vector<int> all_folds_except(int folds, std::initializer_list<int> ex) {
   return v;
 }
 
-/// Runs `fn(i)` for i in [0, n) on `threads` threads.
-template <typename F>
-void parallel_for(int n, int threads, F&& fn) {
-  std::atomic<int> next{0};
-  auto worker = [&] {
-    for (int i = next++; i < n; i = next++) fn(i);
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-}
+using train_detail::parallel_for;
 
 /// The nested cross-validation and final models of one model family (the images `member` accepts).
 struct FamilyResult {

@@ -2,7 +2,6 @@
 #include "calcscope/train/train_patches.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -11,7 +10,6 @@
 #include <iostream>
 #include <random>
 #include <sstream>
-#include <thread>
 
 #include "calcscope/core/error.h"
 #include "calcscope/detect/scoring.h"
@@ -21,6 +19,7 @@
 #include "calcscope/pipeline/analyze.h"
 #include "calcscope/report/json_output.h"
 #include "calcscope/train/train.h"
+#include "train/parallel.h"
 #include "train/xgb_binary.h"
 
 namespace calcscope {
@@ -74,17 +73,7 @@ struct PatchCase {
   std::vector<float> labels;                  // 1, 0, -1 (left out)
 };
 
-template <typename F>
-void parallel_for(int n, int threads, F&& fn) {
-  std::atomic<int> next{0};
-  auto worker = [&] {
-    for (int i = next++; i < n; i = next++) fn(i);
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-}
+using train_detail::parallel_for;
 
 /// The candidates of a patch the way analyze() finds them: whole image, the image model's scores.
 void find_candidates(PatchCase& c, const Image& img) {
