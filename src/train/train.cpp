@@ -36,7 +36,7 @@
 #include "calcscope/phantom/phantom.h"
 #include "calcscope/report/json_output.h"
 #include "detect/gbdt.h"
-#include "train/parallel.h"
+#include "train/train_common.h"
 #include "train/xgb_binary.h"
 
 namespace calcscope {
@@ -505,11 +505,8 @@ TrainReport train_models(const TrainOptions& o) {
     log("INFN: " + std::to_string(infn_patches) + " patches");
   }
 
-  std::size_t n_pos = 0, n_neg = 0, n_left = 0;
-  for (const auto& im : images)
-    for (float l : im.labels) (l > 0.5f ? n_pos : l < 0 ? n_left : n_neg)++;
-  log("candidates: " + std::to_string(n_pos) + " positive, " + std::to_string(n_neg) + " negative, " +
-      std::to_string(n_left) + " left out");
+  const train_detail::LabelCounts labels = train_detail::count_labels(images);
+  log("candidates: " + labels.text());
 
   const int F = o.folds;
   // ---- nested cross-validation, once per model family -------------------------------------------
@@ -704,7 +701,7 @@ TrainReport train_models(const TrainOptions& o) {
         {"digital_lumpy_every", o.digital_models ? o.digital_lumpy_every : 0},  // varied phantoms in the lumpy texture
         {"infn_patches", infn_patches},
         {"infn_pixel_size_mm_assumed", o.infn_pixel_size_mm},
-        {"candidates", {{"positive", n_pos}, {"negative", n_neg}, {"left_out", n_left}}}}},
+        {"candidates", {{"positive", labels.positive}, {"negative", labels.negative}, {"left_out", labels.left_out}}}}},
       {"cross_validation", {{"folds", F}, {"grouping", "MIAS patient pairs mdb(2k-1)/mdb(2k) share a fold"},
                             {"nested", true}, {"results", cv}}},
       {"training_seconds",
@@ -712,11 +709,7 @@ TrainReport train_models(const TrainOptions& o) {
   };
   if (!o.out_dir.empty()) {
     fs::create_directories(o.out_dir);
-    auto write_text = [](const fs::path& p, const std::string& s) {
-      std::ofstream out(p);
-      if (!out) throw Error(ErrorCode::OutputFailed, "cannot write", p.string());
-      out << s;
-    };
+    const auto write_text = train_detail::write_text_file;
     write_text(o.out_dir / "calcification.json", report.calcification_model);
     write_text(o.out_dir / "cluster.json", report.cluster_model);
     for (const char* f : {"calcification-digital.json", "cluster-digital.json"}) fs::remove(o.out_dir / f);

@@ -19,7 +19,7 @@
 #include "calcscope/pipeline/analyze.h"
 #include "calcscope/report/json_output.h"
 #include "calcscope/train/train.h"
-#include "train/parallel.h"
+#include "train/train_common.h"
 #include "train/xgb_binary.h"
 
 namespace calcscope {
@@ -259,11 +259,8 @@ PatchTrainReport train_patch_model(const PatchTrainOptions& o) {
   if (o.phantoms > 0)
     log(std::to_string(o.phantoms) + " phantoms: " + std::to_string(phantom_pos) + " cluster windows, " +
         std::to_string(phantom_neg) + " tissue windows");
-  std::size_t n_pos = 0, n_neg = 0, n_left = 0;
-  for (const auto& c : cases)
-    for (float l : c.labels) (l > 0.5f ? n_pos : l < 0 ? n_left : n_neg)++;
-  log("candidates " + std::to_string(n_pos) + " positive, " + std::to_string(n_neg) + " negative, " +
-      std::to_string(n_left) + " left out");
+  const train_detail::LabelCounts labels = train_detail::count_labels(cases);
+  log("candidates " + labels.text());
 
   // ---- grouped cross-validation ------------------------------------------------------------------
   const int F = o.folds;
@@ -371,18 +368,14 @@ PatchTrainReport train_patch_model(const PatchTrainOptions& o) {
                 {"phantoms", o.phantoms},
                 {"phantom_seeds", {o.phantom_seed, o.phantom_seed + std::max(0, o.phantoms - 1)}},
                 {"phantom_windows", {{"cluster", phantom_pos}, {"tissue", phantom_neg}, {"size_px", o.window_px}}},
-                {"candidates", {{"positive", n_pos}, {"negative", n_neg}, {"left_out", n_left}}}}},
+                {"candidates", {{"positive", labels.positive}, {"negative", labels.negative}, {"left_out", labels.left_out}}}}},
               {"cross_validation", {{"folds", F},
                                     {"grouping", "INFN case number (first 4 characters of the file name); phantom seed"},
                                     {"fold_cuts", fold_cut}, {"results", cv}}},
               {"training_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count()}};
   if (!o.out_dir.empty()) {
     fs::create_directories(o.out_dir);
-    auto write_text = [](const fs::path& p, const std::string& s) {
-      std::ofstream out(p);
-      if (!out) throw Error(ErrorCode::OutputFailed, "cannot write", p.string());
-      out << s;
-    };
+    const auto write_text = train_detail::write_text_file;
     write_text(o.out_dir / "calcification-patch.json", rep.model);
     write_json_file(rep.card, o.out_dir / "patch-card.json");
     write_text(o.out_dir / "patch-cv.txt", rep.table);

@@ -1,0 +1,50 @@
+// Shared by the training commands: a tiny thread pool loop, and writing a text file. Internal to src/train.
+#pragma once
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "calcscope/core/error.h"
+
+namespace calcscope::train_detail {
+
+/// Runs `fn(i)` for i in [0, n) on `threads` threads (the caller's thread is one of them).
+template <typename F>
+void parallel_for(int n, int threads, F&& fn) {
+  std::atomic<int> next{0};
+  auto worker = [&] {
+    for (int i = next++; i < n; i = next++) fn(i);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+}
+
+/// Writes `text` to `path`; Error(OutputFailed) naming the file when it cannot.
+inline void write_text_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path);
+  if (!out) throw Error(ErrorCode::OutputFailed, "cannot write", path.string());
+  out << text;
+}
+
+/// Candidate labels (1, 0, -1 = left out) counted over every item's `labels`.
+struct LabelCounts {
+  std::size_t positive = 0, negative = 0, left_out = 0;
+  std::string text() const {
+    return std::to_string(positive) + " positive, " + std::to_string(negative) + " negative, " +
+           std::to_string(left_out) + " left out";
+  }
+};
+template <typename Items>
+LabelCounts count_labels(const Items& items) {
+  LabelCounts c;
+  for (const auto& it : items)
+    for (const float l : it.labels) (l > 0.5f ? c.positive : l < 0 ? c.left_out : c.negative)++;
+  return c;
+}
+
+}  // namespace calcscope::train_detail
