@@ -15,6 +15,7 @@
 
 #include "calcscope/assess/descriptor_model.h"
 #include "calcscope/core/error.h"
+#include "train/train_common.h"
 #include "train/xgb_binary.h"
 
 namespace calcscope {
@@ -145,23 +146,7 @@ std::string word_of(const ClusterDescription& d) {
 
 template <class F>
 void parallel_seeds(int first, int last, int threads, F&& fn) {
-  std::atomic<int> next{first};
-  std::vector<std::thread> pool;
-  std::mutex err_mutex;
-  std::exception_ptr err;
-  for (int t = 0; t < std::max(1, threads); ++t)
-    pool.emplace_back([&] {
-      for (int s = next++; s <= last; s = next++) {
-        try {
-          fn(s);
-        } catch (...) {
-          const std::lock_guard<std::mutex> lock(err_mutex);
-          if (!err) err = std::current_exception();
-        }
-      }
-    });
-  for (auto& th : pool) th.join();
-  if (err) std::rethrow_exception(err);
+  train_detail::parallel_for(last - first + 1, std::max(1, threads), [&](int i) { fn(first + i); });
 }
 
 std::string pct(int a, int b) {

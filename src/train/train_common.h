@@ -1,8 +1,10 @@
 // Shared by the training commands: a tiny thread pool loop, and writing a text file. Internal to src/train.
 #pragma once
 #include <atomic>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -11,17 +13,30 @@
 
 namespace calcscope::train_detail {
 
-/// Runs `fn(i)` for i in [0, n) on `threads` threads (the caller's thread is one of them).
+/// Runs `fn(i)` for i in [0, n) on `threads` threads (the caller's thread is one of them). The first
+/// exception thrown by any `fn(i)` stops the remaining work and is rethrown here, on the caller's
+/// thread, once every thread has finished (an exception leaving a worker thread would abort).
 template <typename F>
 void parallel_for(int n, int threads, F&& fn) {
   std::atomic<int> next{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
   auto worker = [&] {
-    for (int i = next++; i < n; i = next++) fn(i);
+    for (int i = next++; i < n; i = next++) {
+      try {
+        fn(i);
+      } catch (...) {
+        const std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        next = n;
+      }
+    }
   };
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
 }
 
 /// Writes `text` to `path`; Error(OutputFailed) naming the file when it cannot.

@@ -2,14 +2,20 @@
 // of the digital family's varied phantoms.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <cstdio>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "calcscope/core/error.h"
 #include "calcscope/train/train.h"
+#include "test_support.h"
+#include "train/train_common.h"
 
 namespace calcscope {
 namespace {
@@ -94,6 +100,44 @@ TEST(TrainOptions, UnknownIgnoredClusterFeatureIsAUsageErrorAtOnce) {
     EXPECT_EQ(e.code(), ErrorCode::Usage);
     EXPECT_NE(std::string(e.what()).find("mean_member_scores"), std::string::npos) << e.what();
   }
+}
+
+// An input error inside a training worker thread reaches the caller (and the CLI's exit code) instead
+// of aborting the process.
+TEST(ParallelFor, AnExceptionInAWorkerReachesTheCaller) {
+  // thrown on the worker thread only (each item takes 1 ms, so the worker gets some of the 100)
+  const auto caller = std::this_thread::get_id();
+  EXPECT_THROW(train_detail::parallel_for(100, 2,
+                                          [&](int) {
+                                            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                                            if (std::this_thread::get_id() != caller)
+                                              throw Error(ErrorCode::UnsupportedFormat, "bad", "x.png");
+                                          }),
+               Error);
+  // on one thread the work stops at the first error
+  int calls = 0;
+  EXPECT_THROW(train_detail::parallel_for(100, 1,
+                                          [&](int i) {
+                                            ++calls;
+                                            if (i == 5) throw Error(ErrorCode::UnsupportedFormat, "bad", "x.png");
+                                          }),
+               Error);
+  EXPECT_EQ(calls, 6);
+  std::vector<int> seen(50, 0);
+  train_detail::parallel_for(50, 2, [&](int i) { ++seen[i]; });
+  for (int v : seen) EXPECT_EQ(v, 1);
+}
+
+TEST(TrainPatches, ABadPatchFileIsAnErrorNamingItNotACrash) {
+  const test::TempDir dir("calcscope-bad-infn");
+  for (const char* cls : {"0", "1"}) {
+    std::filesystem::create_directories(dir.path() / cls);
+    std::ofstream(dir.path() / cls / "a.png") << "not an image";
+  }
+  const auto r = test::run_cli("train --patches --patch-phantoms 0 --infn " + test::quoted(dir.path()) + " --out " +
+                               test::quoted(dir.path() / "out"));
+  EXPECT_EQ(r.exit_code, 5) << r.output;  // unsupported_format
+  EXPECT_NE(r.output.find("a.png"), std::string::npos) << r.output;
 }
 
 }  // namespace
