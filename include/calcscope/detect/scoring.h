@@ -41,8 +41,8 @@ void score_clusters(std::vector<Cluster>& clusters, const std::vector<Calcificat
 /// kPatchMaxSideMm, digital pixels) holds a few square millimetres of tissue: whether one of its
 /// candidates is a calcification is judged better against the other candidates of the same patch
 /// than against a whole breast. The patch model (models/calcification-patch.json, trained by
-/// `calcscope train --patches` on the INFN patches) scores each candidate from its calcification
-/// features, its score by the image model, and that context. Feature names, in model order:
+/// `calcscope train --patches` on the INFN patches and phantom windows) scores each candidate from its
+/// calcification features, its score by the image model, and that context. Feature names, in model order:
 const std::vector<std::string>& patch_feature_names();
 /// Patch features of every candidate; `scored` carries the image model's scores. Pure.
 std::vector<std::vector<double>> patch_features(const std::vector<Calcification>& scored);

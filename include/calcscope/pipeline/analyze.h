@@ -28,7 +28,8 @@ inline constexpr double kDefaultClusterMinScoreFilm = 0.046;
 /// of the general models on the training phantoms (generator-default imaging, all pixel sizes) is used.
 inline constexpr double kDefaultCalcificationMinScoreFilm = 0.71;
 /// Patches rescored by the patch model (docs/algorithms.md §3b): the cut that maximises (detected +
-/// quiet) / 2 over the out-of-fold INFN patch scores of `calcscope train --patches` (models/patch-cv.txt).
+/// quiet) / 2 over the out-of-fold patch scores of `calcscope train --patches`, the INFN patches and the
+/// phantom windows counting the same (models/patch-cv.txt; a test re-reads it from models/patch-card.json).
 inline constexpr double kDefaultCalcificationMinScorePatch = 0.65;
 
 /// The recommended cluster cut for an image of this pixel size.
