@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <map>
 #include <cmath>
+#include <exception>
 #include <numeric>
 #include <thread>
 
@@ -181,9 +182,14 @@ Maps compute_maps(const Image& image, const cv::Mat& mask, const cv::Mat& breast
   // the narrow band runs on a second thread while the wide band and the noise are computed here
   const double sigma_narrow_px = std::max(1.5 * sigma_fine_px, 0.2 / px);
   cv::Mat noise_n, dn;
-  std::thread narrow([&] {
-    dn = s - masked_blur(img, breast01, {}, sigma_narrow_px);
-    noise_n = robust_noise(dn, mask, std::max(8, static_cast<int>(std::lround(3.0 / px))));
+  std::exception_ptr narrow_error;  // rethrown after the join: an exception leaving a thread would abort
+  std::jthread narrow([&] {  // joined on every path, also when the work below throws
+    try {
+      dn = s - masked_blur(img, breast01, {}, sigma_narrow_px);
+      noise_n = robust_noise(dn, mask, std::max(8, static_cast<int>(std::lround(3.0 / px))));
+    } catch (...) {
+      narrow_error = std::current_exception();
+    }
   });
   m.d = s - m.bg;
   cv::Mat s2 = blur(img, 2.5 * sigma_fine_px);
@@ -193,6 +199,7 @@ Maps compute_maps(const Image& image, const cv::Mat& mask, const cv::Mat& breast
   cv::divide(m.d, m.noise, m.cnr_wide);
   // narrow band (background at ~0.2 mm): less anatomical texture, better for specks < 0.4 mm
   narrow.join();
+  if (narrow_error) std::rethrow_exception(narrow_error);
   cv::divide(dn, noise_n, m.cnr_narrow);
   m.cnr = cv::max(m.cnr_wide, m.cnr_narrow);
   return m;
