@@ -37,6 +37,37 @@ cv::Mat largest_component_filled(const cv::Mat& binary) {
   return padded(cv::Rect(1, 1, out.cols, out.rows)).clone();
 }
 
+/// Dark film-frame bands: on digitised film an unexposed strip (the film's black frame, a few
+/// millimetres wide) can lie between an image edge and the breast where the breast meets that edge
+/// (chest wall, top or bottom). The silhouette is thresholded after a 2 mm blur at 0.8 mm pixels,
+/// which bridges such a strip, so the strip counts as breast; the step from black to tissue then
+/// reads as a line of bright specks (mini-MIAS mdb154: a column of "calcifications" scoring 0.95-0.98
+/// one pixel inside the step). Returns the width in full-resolution pixels of the band along `side`
+/// (0 left, 1 right, 2 top, 3 bottom): the run of lines, from the edge inward, in which at least
+/// 80 % of the silhouette's pixels are at or below `level`. 0 when the silhouette meets that edge
+/// over less than 20 mm, and at most max_mm. Bands under 1 mm count as none: a dark scanner row or two
+/// at the border is not a frame, and the 2 mm image margin already covers the step beyond it.
+int dark_edge_band_px(const cv::Mat& img, const cv::Mat& silhouette, int side, float level, double px_mm,
+                      double max_mm = 10.0) {
+  const bool vertical = side < 2;  // the band's lines are columns
+  const int n_lines = vertical ? img.cols : img.rows, len = vertical ? img.rows : img.cols;
+  const int max_lines = std::min(n_lines, static_cast<int>(max_mm / px_mm));
+  const int min_run = static_cast<int>(std::ceil(20.0 / px_mm));
+  int k = 0;
+  for (; k < max_lines; ++k) {
+    const int line = (side == 1 || side == 3) ? n_lines - 1 - k : k;
+    int inside = 0, dark = 0;
+    for (int j = 0; j < len; ++j) {
+      const int y = vertical ? j : line, x = vertical ? line : j;
+      if (!silhouette.at<uchar>(y, x)) continue;
+      ++inside;
+      dark += img.at<float>(y, x) <= level;
+    }
+    if (inside < min_run || dark < 0.8 * inside) break;
+  }
+  return k * px_mm < 1.0 ? 0 : k;
+}
+
 /// Straight horizontal edges at the top and bottom of the image: adhesive tape, film edges and label
 /// strips on digitised film. Breast tissue does not end in a long straight horizontal line with more
 /// foreground between that line and the image border, so such a band is removed from `fg` (the
@@ -331,6 +362,22 @@ BreastRegion segment_breast(const Image& image, const BreastParams& params) {
     tissue_full.rowRange(tissue_full.rows - ey, tissue_full.rows).setTo(0);
     tissue_full.colRange(0, ex).setTo(0);
     tissue_full.colRange(tissue_full.cols - ex, tissue_full.cols).setTo(0);
+  }
+  // a dark film-frame band at an edge (dark_edge_band_px) is not searched either, nor the
+  // skin-band width beyond it: the black-to-tissue step is an edge like the skin line
+  if (params.remove_dark_edge_bands) {
+    const float level = static_cast<float>(t / 255.0);
+    const int beyond = static_cast<int>(std::ceil((params.skin_margin_mm + params.smoothing_mm) / image.pixel_size_mm));
+    for (int side = 0; side < 4; ++side) {
+      const int k = dark_edge_band_px(full, breast_full, side, level, image.pixel_size_mm);
+      if (k == 0) continue;
+      region.dark_edge_bands_mm[side] = k * image.pixel_size_mm;
+      const int w = std::min(k + beyond, side < 2 ? tissue_full.cols : tissue_full.rows);
+      if (side == 0) tissue_full.colRange(0, w).setTo(0);
+      if (side == 1) tissue_full.colRange(tissue_full.cols - w, tissue_full.cols).setTo(0);
+      if (side == 2) tissue_full.rowRange(0, w).setTo(0);
+      if (side == 3) tissue_full.rowRange(tissue_full.rows - w, tissue_full.rows).setTo(0);
+    }
   }
   region.mask = cvx::to_mask(tissue_full);
   region.breast = cvx::to_mask(breast_full);

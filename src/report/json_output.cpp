@@ -48,7 +48,11 @@ nlohmann::json analysis_to_json(const AnalysisResult& r) {
                            {"chest_wall_side", reg.chest_wall_side < 0 ? "left" : "right"},
                            {"nipple", point(reg.nipple, px)},
                            {"pectoral_found", reg.pectoral_found},
-                           {"whole_image", reg.whole_image}};
+                           {"whole_image", reg.whole_image},
+                           {"dark_edge_bands_mm", {{"left", r3(reg.dark_edge_bands_mm[0])},
+                                                   {"right", r3(reg.dark_edge_bands_mm[1])},
+                                                   {"top", r3(reg.dark_edge_bands_mm[2])},
+                                                   {"bottom", r3(reg.dark_edge_bands_mm[3])}}}};
   if (reg.pectoral_found)
     breast["pectoral_line"] = {point(reg.pectoral_top, px), point(reg.pectoral_bottom, px)};
   // skin line, decimated to about one point per 2 mm to keep the file small

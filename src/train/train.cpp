@@ -360,6 +360,11 @@ TrainReport train_models(const TrainOptions& o) {
                                 s.c_str());
   };
   cluster_feature_indices(o.film_cluster_ignored);  // an unknown name fails now, not after the data are read
+  // The models learn from every candidate of the silhouette, the film frame's dark edge band included
+  // (its step gives hard negatives): `analyze` does not search that band (BreastParams::
+  // remove_dark_edge_bands, session 20), but the models trained before it were kept (models/README.md).
+  BreastParams breast = o.analyze.breast;
+  breast.remove_dark_edge_bands = false;
   std::vector<TrainImage> images;
   std::mutex mu;
 
@@ -385,7 +390,7 @@ TrainReport train_models(const TrainOptions& o) {
       ti.width = img.width;
       ti.height = img.height;
       ti.pixel_size_mm = img.pixel_size_mm;
-      const auto region = segment_breast(img, o.analyze.breast);
+      const auto region = segment_breast(img, breast);
       ti.breast_area_mm2 = region.area_mm2;
       ti.candidates = detect_calcifications_for_analysis(img, region, o.analyze.calcification);
       ti.truth = resample_px > 0 ? scale_truth(truth.images.at(stem), 0.2 / resample_px) : truth.images.at(stem);
@@ -447,7 +452,7 @@ TrainReport train_models(const TrainOptions& o) {
       ti.width = ph.image.width;
       ti.height = ph.image.height;
       ti.pixel_size_mm = ph.image.pixel_size_mm;
-      const auto region = segment_breast(ph.image, o.analyze.breast);
+      const auto region = segment_breast(ph.image, breast);
       ti.breast_area_mm2 = region.area_mm2;
       ti.candidates = detect_calcifications_for_analysis(ph.image, region, o.analyze.calcification);
       ti.truth = eval::parse_phantom_truth(phantom_truth_to_json(ph), ti.stem);

@@ -136,6 +136,49 @@ TEST(Breast, TapeBandAtTheFilmEdgeIsNotBreast) {
   EXPECT_TRUE(breast_at(without, 10, h_mm - 3)) << "breast at the bottom border cut without any tape";
 }
 
+TEST(Breast, DarkFilmFrameBandAtTheChestWallIsNotSearched) {
+  // Digitised film (mini-MIAS mdb133-154): a black unexposed strip of the film's frame, 2.4 mm wide,
+  // between the left image edge and the breast. The silhouette's blur bridges it, and the
+  // black-to-tissue step reads as a column of bright specks, so the strip and 3 mm beyond it
+  // (skin margin + smoothing) are not searched. Without the strip the breast is searched up to the
+  // 2 mm image margin.
+  const double px = 0.2, w_mm = 80, h_mm = 140, band_mm = 2.4;
+  auto make = [&](bool band) {
+    Image im(static_cast<int>(w_mm / px), static_cast<int>(h_mm / px), px, 0.03f);
+    std::mt19937 rng(5);
+    std::normal_distribution<float> noise(0.f, 0.01f);
+    for (int y = 0; y < im.height; ++y)
+      for (int x = 0; x < im.width; ++x) {
+        const double xm = x * px, ym = y * px;
+        float v = std::hypot(xm, ym - h_mm / 2) < 75 ? 0.7f : 0.03f;
+        if (band && xm < band_mm) v = 0.0f;
+        im.at(x, y) = std::clamp(v + noise(rng), 0.f, 1.f);
+      }
+    im.info.view = "CC";
+    return im;
+  };
+  auto searched = [&](const BreastRegion& r, double xm, double ym) {
+    return r.mask.at(static_cast<int>(xm / px), static_cast<int>(ym / px)) != 0;
+  };
+  const BreastRegion with = segment_breast(make(true)), without = segment_breast(make(false));
+  ASSERT_TRUE(with.breast.at(static_cast<int>(1.0 / px), static_cast<int>(70 / px)))
+      << "the silhouette bridges the strip (else this test does not exercise the rule)";
+  EXPECT_NEAR(with.dark_edge_bands_mm[0], band_mm, 0.21);
+  EXPECT_EQ(with.dark_edge_bands_mm[1], 0.0);
+  EXPECT_EQ(with.dark_edge_bands_mm[2], 0.0);
+  EXPECT_EQ(with.dark_edge_bands_mm[3], 0.0);
+  for (double ym : {30.0, 70.0, 110.0}) {
+    EXPECT_FALSE(searched(with, band_mm + 0.2, ym)) << "the step at " << ym << " mm";
+    EXPECT_FALSE(searched(with, band_mm + 2.8, ym)) << ym;
+    EXPECT_TRUE(searched(with, band_mm + 3.6, ym)) << ym;
+    EXPECT_TRUE(searched(without, 2.6, ym)) << "no strip: searched from the image margin on, " << ym;
+  }
+  for (double v : without.dark_edge_bands_mm) EXPECT_EQ(v, 0.0);
+  BreastParams off;
+  off.remove_dark_edge_bands = false;
+  EXPECT_TRUE(searched(segment_breast(make(true), off), band_mm + 0.2, 70)) << "switched off";
+}
+
 TEST(Breast, OuterImageMarginIsNotSearched) {
   // A CC breast filling the chest-wall side from the top to the bottom border: the silhouette reaches
   // the borders, the detection mask stops image_margin_mm (2 mm) short of them; --whole-image

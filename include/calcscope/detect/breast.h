@@ -1,5 +1,6 @@
 // Breast region: breast vs background and labels, pectoral muscle, skin line, nipple.
 #pragma once
+#include <array>
 #include <vector>
 
 #include "calcscope/core/image.h"
@@ -16,6 +17,8 @@ struct BreastParams {
   double image_margin_mm = 2.0;      ///< outermost band of the image not searched (film/detector edges)
   bool remove_edge_bands = true;     ///< drop bands cut off by a straight horizontal edge at the top or
                                      ///< bottom border (tape, film edges, label strips on digitised film)
+  bool remove_dark_edge_bands = true; ///< do not search a black film-frame band between an image edge and
+                                      ///< the breast, nor skin_margin_mm + smoothing_mm beyond it
   bool whole_image = false;          ///< treat the whole image as breast tissue (patches, crops)
 };
 
@@ -29,6 +32,8 @@ struct BreastRegion {
   PointPx pectoral_top, pectoral_bottom;  ///< pectoral boundary line ends when found
   double area_mm2 = 0.0;           ///< area of `mask`
   bool whole_image = false;        ///< the whole image was taken as tissue (a patch or crop, no segmentation)
+  std::array<double, 4> dark_edge_bands_mm{};  ///< width of a dark film-frame band found at the left,
+                                               ///< right, top, bottom edge (0 = none; not searched)
 };
 
 /// Largest side, in millimetres, of an image that is taken for a patch (a crop of tissue) rather than a
