@@ -103,26 +103,37 @@ TEST(Breast, SilhouetteAndDetectionFollowTheImageWhenMirrored) {
   EXPECT_NEAR(static_cast<double>(cr.size()), static_cast<double>(cl.size()), 0.05 * cl.size() + 2);
 }
 
+/// A film-like 0.2 mm image, 80 x 140 mm: a half-disc breast (radius 75 mm, grey 0.7) against the
+/// chest wall at the left, touching the top and bottom borders, on 0.03, with noise of sigma 0.01.
+/// `paint(xm, ym, v)` returns the noiseless grey of each pixel given the breast's (mm from top-left).
+template <class Paint>
+Image half_disc_film(unsigned seed, const char* view, Paint paint) {
+  const double px = 0.2, w_mm = 80, h_mm = 140;
+  Image im(static_cast<int>(w_mm / px), static_cast<int>(h_mm / px), px, 0.03f);
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> noise(0.f, 0.01f);
+  for (int y = 0; y < im.height; ++y)
+    for (int x = 0; x < im.width; ++x) {
+      const double xm = x * px, ym = y * px;
+      const float v = paint(xm, ym, std::hypot(xm, ym - h_mm / 2) < 75 ? 0.7f : 0.03f);
+      im.at(x, y) = std::clamp(v + noise(rng), 0.f, 1.f);
+    }
+  im.info.view = view;
+  return im;
+}
+
 TEST(Breast, TapeBandAtTheFilmEdgeIsNotBreast) {
   // A breast (half disc, radius 75 mm) touching the top and bottom borders at the chest wall, with a
   // strip of adhesive tape (10 mm high, 78 mm long, textured grey) along the top border and a label
   // card hanging from the tape beyond the breast: digitised film has both. The tape and the card are
   // not breast; without the tape the breast keeps its rows at the border.
-  const double px = 0.2, w_mm = 80, h_mm = 140;
+  const double px = 0.2, h_mm = 140;
   auto make = [&](bool tape) {
-    Image im(static_cast<int>(w_mm / px), static_cast<int>(h_mm / px), px, 0.03f);
-    std::mt19937 rng(3);
-    std::normal_distribution<float> noise(0.f, 0.01f);
-    for (int y = 0; y < im.height; ++y)
-      for (int x = 0; x < im.width; ++x) {
-        const double xm = x * px, ym = y * px;
-        float v = std::hypot(xm, ym - h_mm / 2) < 75 ? 0.7f : 0.03f;
-        if (tape && ym < 10 && xm < 78) v = 0.35f + 0.05f * static_cast<float>(std::sin(xm * 7) * std::cos(ym * 5));
-        if (tape && xm > 68 && xm < 78 && ym >= 10 && ym < 20) v = 0.9f;  // label card below the tape
-        im.at(x, y) = std::clamp(v + noise(rng), 0.f, 1.f);
-      }
-    im.info.view = "MLO";
-    return im;
+    return half_disc_film(3, "MLO", [&](double xm, double ym, float v) {
+      if (tape && ym < 10 && xm < 78) v = 0.35f + 0.05f * static_cast<float>(std::sin(xm * 7) * std::cos(ym * 5));
+      if (tape && xm > 68 && xm < 78 && ym >= 10 && ym < 20) v = 0.9f;  // label card below the tape
+      return v;
+    });
   };
   auto breast_at = [&](const BreastRegion& r, double xm, double ym) {
     return r.breast.at(static_cast<int>(xm / px), static_cast<int>(ym / px)) != 0;
@@ -142,20 +153,9 @@ TEST(Breast, DarkFilmFrameBandAtTheChestWallIsNotSearched) {
   // black-to-tissue step reads as a column of bright specks, so the strip and 3 mm beyond it
   // (skin margin + smoothing) are not searched. Without the strip the breast is searched up to the
   // 2 mm image margin.
-  const double px = 0.2, w_mm = 80, h_mm = 140, band_mm = 2.4;
+  const double px = 0.2, band_mm = 2.4;
   auto make = [&](bool band) {
-    Image im(static_cast<int>(w_mm / px), static_cast<int>(h_mm / px), px, 0.03f);
-    std::mt19937 rng(5);
-    std::normal_distribution<float> noise(0.f, 0.01f);
-    for (int y = 0; y < im.height; ++y)
-      for (int x = 0; x < im.width; ++x) {
-        const double xm = x * px, ym = y * px;
-        float v = std::hypot(xm, ym - h_mm / 2) < 75 ? 0.7f : 0.03f;
-        if (band && xm < band_mm) v = 0.0f;
-        im.at(x, y) = std::clamp(v + noise(rng), 0.f, 1.f);
-      }
-    im.info.view = "CC";
-    return im;
+    return half_disc_film(5, "CC", [&](double xm, double, float v) { return band && xm < band_mm ? 0.0f : v; });
   };
   auto searched = [&](const BreastRegion& r, double xm, double ym) {
     return r.mask.at(static_cast<int>(xm / px), static_cast<int>(ym / px)) != 0;
