@@ -28,6 +28,22 @@ void write_overlay_png(const Image& image, const AnalysisResult& r, const std::f
     cv::line(bgr, P(r.region.pectoral_top.x, r.region.pectoral_top.y),
              P(r.region.pectoral_bottom.x, r.region.pectoral_bottom.y), {255, 255, 0}, thick);
   cv::drawMarker(bgr, P(r.region.nipple.x, r.region.nipple.y), {255, 0, 255}, cv::MARKER_DIAMOND, 12 * thick, thick);
+  // dark film-frame bands (BreastRegion::dark_edge_bands_mm: left, right, top, bottom): tinted blue,
+  // they were not searched
+  bool bands = false;
+  for (int side = 0; side < 4; ++side) {
+    const double mm = r.region.dark_edge_bands_mm[side];
+    if (!(mm > 0)) continue;
+    bands = true;
+    const int w = std::max(1, static_cast<int>(std::lround(mm / image.pixel_size_mm * s)));
+    cv::Rect band = side == 0   ? cv::Rect(0, 0, w, bgr.rows)
+                    : side == 1 ? cv::Rect(bgr.cols - w, 0, w, bgr.rows)
+                    : side == 2 ? cv::Rect(0, 0, bgr.cols, w)
+                                : cv::Rect(0, bgr.rows - w, bgr.cols, w);
+    band &= cv::Rect(0, 0, bgr.cols, bgr.rows);
+    cv::Mat roi = bgr(band);
+    cv::addWeighted(roi, 0.6, cv::Mat(roi.size(), roi.type(), cv::Scalar(255, 80, 0)), 0.4, 0, roi);
+  }
   // calcifications, radius at least 2 display pixels: cluster members yellow; single ones (orange)
   // only from options.single_min_score
   std::set<int> members;
@@ -46,6 +62,9 @@ void write_overlay_png(const Image& image, const AnalysisResult& r, const std::f
                 members.size(), singles, options.single_min_score, r.calcifications.size());
   cv::putText(bgr, legend, cv::Point(6 * thick, bgr.rows - 8 * thick), cv::FONT_HERSHEY_SIMPLEX, 0.4 * thick,
               {0, 230, 255}, thick);
+  if (bands)
+    cv::putText(bgr, "blue: dark film-frame band, not searched", cv::Point(6 * thick, bgr.rows - 22 * thick),
+                cv::FONT_HERSHEY_SIMPLEX, 0.4 * thick, {255, 160, 60}, thick);
   // clusters (red): hull and a circle, with id and score
   for (const auto& k : r.clusters) {
     std::vector<cv::Point> hull;

@@ -62,5 +62,22 @@ TEST(Overlay, MarksClusterMembersAndOnlyLikelySingleCalcifications) {
   EXPECT_GT(marked_near(cv::imread((dir / "all.png").string(), cv::IMREAD_COLOR), 300, 300), 0);
 }
 
+// A dark film-frame band that was not searched (segment_breast) is shown, and only where it is.
+TEST(Overlay, TintsADarkFilmFrameBandThatWasNotSearched) {
+  Image im(400, 400, 0.1, 0.4f);
+  AnalysisResult r;
+  r.region.dark_edge_bands_mm = {0.0, 2.0, 0.0, 0.0};  // 2 mm = 20 px at the right edge
+  test::TempDir dir("calcscope-overlay-band");
+  write_overlay_png(im, r, dir / "b.png");
+  const cv::Mat a = cv::imread((dir / "b.png").string(), cv::IMREAD_COLOR);
+  ASSERT_EQ(a.cols, 400);
+  EXPECT_GT(marked_near(a, 390, 100), 0);  // inside the band
+  EXPECT_EQ(marked_near(a, 370, 100), 0);  // tissue beside it
+  EXPECT_EQ(marked_near(a, 8, 100), 0);    // the other edges have no band
+  r.region.dark_edge_bands_mm = {};
+  write_overlay_png(im, r, dir / "none.png");
+  EXPECT_EQ(marked_near(cv::imread((dir / "none.png").string(), cv::IMREAD_COLOR), 390, 100), 0);
+}
+
 }  // namespace
 }  // namespace calcscope
