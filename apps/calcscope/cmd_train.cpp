@@ -24,6 +24,7 @@ struct TrainArgs {
   std::string oof;
   int cluster_monotone = 0;
   int film_skip_linear = 0;
+  int film_bag = 1;
   int lumpy_every = 3;
   std::string film_cluster_ignore = "mean_member_score,strong_fraction,median_member_score";
   double infn_pixel_size = 0.1;
@@ -154,6 +155,10 @@ void register_train(CLI::App& app, Runner& run) {
   sub->add_option("--film-skip-linear", a->film_skip_linear,
                   "general (film) family: 1 = phantom candidates positive only through a fine-linear-branching calcification are left out of the calcification model (experiment)")
       ->check(CLI::Range(0, 1));
+  sub->add_option("--film-bag", a->film_bag,
+                  "general (film) family: each model is the margin average of this many XGBoost models with different seeds (bagging)")
+      ->check(CLI::Range(1, 50))
+      ->capture_default_str();
   sub->add_option("--digital-lumpy-every", a->lumpy_every,
                   "digital family: every K-th varied-imaging phantom gets the clustered lumpy tissue texture (0 = none)")
       ->check(CLI::Range(0, 100))
@@ -212,6 +217,7 @@ void register_train(CLI::App& app, Runner& run) {
       o.oof_dir = a->oof;
       o.cluster_monotone = a->cluster_monotone != 0;
       o.film_skip_linear = a->film_skip_linear != 0;
+      o.film_bag = a->film_bag;
       o.digital_lumpy_every = a->lumpy_every;
       o.film_cluster_ignored.clear();
       if (a->film_cluster_ignore != "none" && !a->film_cluster_ignore.empty()) {

@@ -82,9 +82,10 @@ std::vector<double> without_features(std::vector<double> f, const std::vector<st
   return f;
 }
 
-/// Trains a binary:logistic GBDT and returns its JSON text.
+/// Trains a binary:logistic GBDT and returns its JSON text. bag > 1: that many models with XGBoost
+/// seeds 7, 8, ... (different row and column subsamples), averaged in margin (average_xgb_models()).
 std::string train_gbdt(const std::vector<Sample>& data, const TrainOptions& o, int trees, int depth,
-                       const std::string& monotone = "") {
+                       const std::string& monotone = "", int bag = 1) {
   if (data.empty()) throw Error(ErrorCode::InvalidData, "no training samples");
   const std::size_t nf = data.front().features.size();
   std::vector<float> x;
@@ -106,7 +107,12 @@ std::string train_gbdt(const std::vector<Sample>& data, const TrainOptions& o, i
   xs.threads = o.threads;
   xs.seed = 7;
   xs.monotone = monotone;
-  return train_detail::train_xgb_binary(x, nf, y, w, xs);
+  std::vector<std::string> models;
+  for (int b = 0; b < std::max(1, bag); ++b) {
+    xs.seed = 7 + b;
+    models.push_back(train_detail::train_xgb_binary(x, nf, y, w, xs));
+  }
+  return train_detail::average_xgb_models(models);
 }
 
 /// One training image reduced to what training needs: its candidates and truth.
@@ -263,6 +269,7 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
   const int F = o.folds;
   const double hard = name == "digital" ? o.digital_hard_negatives : 0.0;
   const bool skip_linear = name == "general" && o.film_skip_linear;
+  const int bag = name == "general" ? o.film_bag : 1;
   const std::vector<std::size_t> ignored =
       name == "general" ? cluster_feature_indices(o.film_cluster_ignored) : std::vector<std::size_t>{};
   // inner[f][g]: stage-1 model trained without folds f and g; outer[f]: without fold f.
@@ -270,11 +277,11 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
   std::vector<std::vector<GbdtModel>> inner(F, std::vector<GbdtModel>(F));
   for (int f = 0; f < F; ++f) {
     outer[f] = GbdtModel::from_xgboost_json(
-        nlohmann::json::parse(train_gbdt(calc_samples(images, in, all_folds_except(F, {f}), hard, skip_linear), o, o.trees, o.depth)));
+        nlohmann::json::parse(train_gbdt(calc_samples(images, in, all_folds_except(F, {f}), hard, skip_linear), o, o.trees, o.depth, "", bag)));
     for (int g = 0; g < F; ++g) {
       if (g == f) continue;
       inner[f][g] = GbdtModel::from_xgboost_json(nlohmann::json::parse(
-          train_gbdt(calc_samples(images, in, all_folds_except(F, {f, g}), hard, skip_linear), o, o.trees, o.depth)));
+          train_gbdt(calc_samples(images, in, all_folds_except(F, {f, g}), hard, skip_linear), o, o.trees, o.depth, "", bag)));
     }
     log(name + ": stage 1, fold " + std::to_string(f) + " done");
   }
@@ -290,7 +297,7 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
       const auto cs = build_clusters(im, predict_all(inner[f][im.fold], im.candidates), o.analyze);
       for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({without_features(cs.clusters[k].features, ignored), cs.labels[k], 1.f});
     }
-    const GbdtModel m2 = GbdtModel::from_xgboost_json(nlohmann::json::parse(train_gbdt(train2, o, 80, 3, cluster_monotone(o))));
+    const GbdtModel m2 = GbdtModel::from_xgboost_json(nlohmann::json::parse(train_gbdt(train2, o, 80, 3, cluster_monotone(o), bag)));
     for (std::size_t i = 0; i < images.size(); ++i) {
       const auto& im = images[i];
       if (!in[i] || im.fold != f || !im.use_for_clusters) continue;
@@ -305,14 +312,14 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
         " training clusters)");
   }
   // final models on every member
-  r.calcification_model = train_gbdt(calc_samples(images, in, all_folds_except(F, {}), hard, skip_linear), o, o.trees, o.depth);
+  r.calcification_model = train_gbdt(calc_samples(images, in, all_folds_except(F, {}), hard, skip_linear), o, o.trees, o.depth, "", bag);
   std::vector<Sample> train2;
   for (std::size_t i = 0; i < images.size(); ++i) {
     if (!in[i] || !images[i].use_for_clusters) continue;
     const auto cs = build_clusters(images[i], r.oof_calc_scores[i], o.analyze);
     for (std::size_t k = 0; k < cs.clusters.size(); ++k) train2.push_back({without_features(cs.clusters[k].features, ignored), cs.labels[k], 1.f});
   }
-  r.cluster_model = train_gbdt(train2, o, 80, 3, cluster_monotone(o));
+  r.cluster_model = train_gbdt(train2, o, 80, 3, cluster_monotone(o), bag);
   log(name + ": final models trained");
   return r;
 }
@@ -674,9 +681,10 @@ TrainReport train_models(const TrainOptions& o) {
       {"generator", {{"name", "calcscope"}, {"version", CALCSCOPE_VERSION}}},
       {"models",
        {{"calcification", {{"file", "calcification.json"}, {"kind", "xgboost binary:logistic"}, {"trees", o.trees},
-                           {"max_depth", o.depth}, {"features", calcification_feature_names()}}},
+                           {"max_depth", o.depth}, {"bagged_models", o.film_bag},
+                           {"features", calcification_feature_names()}}},
         {"cluster", {{"file", "cluster.json"}, {"kind", "xgboost binary:logistic"}, {"trees", 80}, {"max_depth", 3},
-                     {"features", cluster_feature_names()},
+                     {"bagged_models", o.film_bag}, {"features", cluster_feature_names()},
                      {"features_not_used", o.film_cluster_ignored}}}}},
       {"families",
        o.digital_models

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
 #include "calcscope/core/error.h"
 
 namespace calcscope::train_detail {
@@ -46,6 +48,44 @@ std::string train_xgb_binary(const std::vector<float>& x, std::size_t n_features
   XGBoosterFree(b);
   XGDMatrixFree(dm);
   return text;
+}
+
+std::string average_xgb_models(const std::vector<std::string>& models) {
+  if (models.empty()) throw Error(ErrorCode::InvalidData, "no models to average");
+  if (models.size() == 1) return models.front();
+  try {
+    nlohmann::json out = nlohmann::json::parse(models.front());
+    auto& learner = out.at("learner");
+    const std::string nf = learner.at("learner_model_param").at("num_feature").get<std::string>();
+    auto& model = learner.at("gradient_booster").at("model");
+    nlohmann::json trees = nlohmann::json::array();
+    const double k = static_cast<double>(models.size());
+    for (const auto& text : models) {
+      const nlohmann::json m = nlohmann::json::parse(text);
+      const auto& params = m.at("learner").at("learner_model_param");
+      if (params.at("num_feature").get<std::string>() != nf)
+        throw Error(ErrorCode::InvalidData, "models to average have different feature counts");
+      if (std::stod(params.at("base_score").get<std::string>()) != 0.5)
+        throw Error(ErrorCode::InvalidData, "models to average must have base_score 0.5");
+      for (auto t : m.at("learner").at("gradient_booster").at("model").at("trees")) {
+        const auto left = t.at("left_children").get<std::vector<int>>();
+        auto& cond = t.at("split_conditions");
+        auto& weights = t.at("base_weights");
+        for (std::size_t n = 0; n < left.size(); ++n) {
+          if (left[n] == -1) cond[n] = cond[n].get<double>() / k;  // leaf value
+          weights[n] = weights[n].get<double>() / k;
+        }
+        t["id"] = static_cast<int>(trees.size());
+        trees.push_back(std::move(t));
+      }
+    }
+    model["gbtree_model_param"]["num_trees"] = std::to_string(trees.size());
+    model["tree_info"] = std::vector<int>(trees.size(), 0);
+    model["trees"] = std::move(trees);
+    return out.dump();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorCode::InvalidData, std::string("malformed XGBoost JSON model: ") + e.what());
+  }
 }
 
 int mias_pair_index(const std::string& stem) {

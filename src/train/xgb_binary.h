@@ -22,6 +22,12 @@ struct XgbSettings {
 std::string train_xgb_binary(const std::vector<float>& x, std::size_t n_features, const std::vector<float>& y,
                              const std::vector<float>& w, const XgbSettings& s);
 
+/// One model whose margin is the mean of the given models' margins (bagging): the trees of all of them,
+/// every leaf value divided by their number, in XGBoost's JSON format (binary:logistic, base_score 0.5,
+/// as XGBoost 1.7 writes; other base scores are refused). One model is returned unchanged. Throws
+/// Error(InvalidData) on an empty list, models of different feature counts or a malformed model.
+std::string average_xgb_models(const std::vector<std::string>& models);
+
 /// MIAS patient pair of "mdbNNN": mdb(2k-1) and mdb(2k) belong to pair k.
 int mias_pair_index(const std::string& stem);
 

@@ -15,7 +15,9 @@
 #include "calcscope/core/error.h"
 #include "calcscope/train/train.h"
 #include "test_support.h"
+#include "detect/gbdt.h"
 #include "train/train_common.h"
+#include "train/xgb_binary.h"
 
 namespace calcscope {
 namespace {
@@ -87,6 +89,44 @@ TEST(NegativeKeepProbabilities, UniformHardAndUnderBudget) {
 }
 
 // A misspelt --film-cluster-ignore name is a usage error before any data are read.
+// Bagging (TrainOptions::film_bag): the averaged model's margin is the mean of its members' margins.
+TEST(AverageXgbModels, MarginIsTheMeanOfTheMembersMargins) {
+  // a made-up two-feature problem: label = x0 + 0.5 x1 > 0.8, with a few flipped labels
+  std::vector<float> x, y, w;
+  for (int i = 0; i < 400; ++i) {
+    const float a = static_cast<float>((i * 37) % 100) / 100.f, b = static_cast<float>((i * 61) % 100) / 100.f;
+    x.push_back(a);
+    x.push_back(b);
+    y.push_back((a + 0.5f * b > 0.8f) != (i % 17 == 0) ? 1.f : 0.f);
+    w.push_back(1.f);
+  }
+  train_detail::XgbSettings s;
+  s.trees = 12;
+  s.depth = 3;
+  s.threads = 1;
+  std::vector<std::string> members;
+  for (int seed : {7, 8, 9}) {
+    s.seed = seed;
+    members.push_back(train_detail::train_xgb_binary(x, 2, y, w, s));
+  }
+  ASSERT_NE(members[0], members[1]) << "different seeds must give different models (row/column subsamples)";
+  const auto avg = GbdtModel::from_xgboost_json(nlohmann::json::parse(train_detail::average_xgb_models(members)));
+  EXPECT_EQ(avg.num_trees(), 36u);
+  EXPECT_EQ(avg.num_features(), 2u);
+  const auto logit = [](double p) { return std::log(p / (1 - p)); };
+  for (const std::vector<double> f : {std::vector<double>{0.1, 0.1}, {0.5, 0.6}, {0.9, 0.2}, {0.7, 0.9}}) {
+    double mean = 0;
+    for (const auto& m : members) mean += logit(GbdtModel::from_xgboost_json(nlohmann::json::parse(m)).predict(f)) / 3.0;
+    EXPECT_NEAR(logit(avg.predict(f)), mean, 1e-5);
+  }
+  EXPECT_EQ(train_detail::average_xgb_models({members[0]}), members[0]);
+  EXPECT_THROW(train_detail::average_xgb_models({}), Error);
+  std::vector<float> x3;
+  for (std::size_t i = 0; i < y.size(); ++i) x3.insert(x3.end(), {x[2 * i], x[2 * i + 1], 0.f});
+  s.seed = 7;
+  EXPECT_THROW(train_detail::average_xgb_models({members[0], train_detail::train_xgb_binary(x3, 3, y, w, s)}), Error);
+}
+
 TEST(TrainOptions, UnknownIgnoredClusterFeatureIsAUsageErrorAtOnce) {
   TrainOptions o;
   o.phantoms = 0;

@@ -68,6 +68,10 @@ struct TrainOptions {
   /// (session 15: MIAS cross-validation 0.594 -> 0.607, models/README.md). Names from
   /// cluster_feature_names(); empty = every feature (up to session 14).
   std::vector<std::string> film_cluster_ignored = {"mean_member_score", "strong_fraction", "median_member_score"};
+  /// General (film) family: every calcification and cluster model is the average (in margin) of this
+  /// many XGBoost models trained with different seeds (bagging, to lower the variance of the film
+  /// figures; session 21, models/README.md). 1 = one model (up to session 20).
+  int film_bag = 1;
   bool verbose = true;
 };
 
