@@ -218,7 +218,8 @@ nlohmann::json to_json(const ClusterDescription& c) {
                       {"reason", c.reason},
                       {"rendering_intent", c.rendering_intent},
                       {"confidence", c.confidence},
-                      {"position", c.position}};
+                      {"position", c.position},
+                      {"cautions", c.cautions}};
   if (c.correlated_cluster_id != 0) {
     j["correlated_cluster_id"] = c.correlated_cluster_id;
     j["correlated_image"] = c.correlated_image;

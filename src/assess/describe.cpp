@@ -300,6 +300,20 @@ GroupMeasurements measure_group(const std::vector<const Calcification*>& members
   return m;
 }
 
+std::string coarse_pieces_caution(const Cluster& cl, const std::vector<Calcification>& calcs,
+                                  const std::map<int, std::size_t>& index, const std::string& morphology,
+                                  const DescribeParams& p) {
+  if (morphology == "typically_benign") return "";
+  double largest = 0;
+  for (int id : cl.calcification_ids)
+    if (const auto it = index.find(id); it != index.end()) largest = std::max(largest, calcs[it->second].diameter_mm);
+  if (!(largest > p.coarse_het_max_mm)) return "";
+  return "its largest member is " + fmt(largest, 2) + " mm, larger than coarse heterogeneous calcifications (up to " +
+         fmt(p.coarse_het_max_mm, 1) +
+         " mm): the group may be the pieces of one benign coarse (popcorn or dystrophic) calcification, which the "
+         "detector splits; look at the image before acting on the category";
+}
+
 MorphologyWord classify_morphology(const GroupMeasurements& m, const DescribeParams& p) {
   const double maj = p.benign_majority;
   if (m.skin_fraction >= maj)
@@ -611,6 +625,8 @@ ImageDescription describe_image(const Image& image, const AnalysisResult& result
     if (model) apply_descriptor_model(*model, d, mw, dw);
     d.confidence = cl.score;
     d.position = describe_position(cl.x, cl.y, result).text;
+    if (const auto caution = coarse_pieces_caution(cl, result.calcifications, index, d.morphology, p); !caution.empty())
+      d.cautions.push_back(caution);
     if (mw.benign_type == "vascular")
       for (int id : cl.calcification_ids)
         if (const auto it = index.find(id); it != index.end()) out.calcifications[it->second].benign_type = "vascular";

@@ -138,7 +138,9 @@ std::string findings_table(const AnalysisResult& result, const ImageDescription&
       h << "<b>Morphology:</b> " << html_escape(m["morphology_reason"].get<std::string>()) << ". ";
     if (m.is_object() && m.contains("distribution_reason"))
       h << "<b>Distribution:</b> " << html_escape(m["distribution_reason"].get<std::string>()) << ". ";
-    h << "<b>Assessment:</b> " << html_escape(c.reason) << "</td></tr>\n";
+    h << "<b>Assessment:</b> " << html_escape(c.reason);
+    for (const auto& caution : c.cautions) h << ". <b>Check:</b> " << html_escape(caution);
+    h << "</td></tr>\n";
   }
   h << "</tbody></table>\n";
   return h.str();

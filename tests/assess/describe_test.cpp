@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "assess_fixtures.h"
+#include "calcscope/assess/assess.h"
 #include "calcscope/assess/describe.h"
 
 namespace calcscope {
@@ -121,6 +122,31 @@ TEST(Describe, RodLikeAndCoarseClusters) {
   EXPECT_EQ(d.clusters[0].benign_type, "rod_like");
   EXPECT_EQ(d.clusters[1].benign_type, "coarse_popcorn");
   EXPECT_EQ(d.calcifications.back().size_class, "macro");
+}
+
+// Session 21: a popcorn calcification comes out of the detector as 1-2 mm pieces with fragments
+// around them, which the rules read as coarse heterogeneous (category 4): a member wider than coarse
+// heterogeneous calcifications (1.2 mm) makes the description say so. Real coarse heterogeneous
+// clusters (0.5-1.2 mm) and typically benign ones get no caution.
+TEST(Describe, CautionWhenAMemberIsWiderThanCoarseHeterogeneous) {
+  AnalysisResult r = empty_result();
+  add_cluster(r, test::coarse_heterogeneous(1, 110, 100));
+  std::vector<Calcification> pieces = test::coarse_heterogeneous(101, 60, 140);
+  pieces.front().diameter_mm = 1.6;  // one piece of a popcorn
+  add_cluster(r, pieces);
+  std::vector<Calcification> coarse;
+  for (int i = 0; i < 3; ++i) coarse.push_back(calc(i + 201, 60 + 4 * i, 60, 3.2, 1.4, 0, 0.4));
+  add_cluster(r, coarse);
+  const auto d = describe_image(Image{}, r, kRules);
+  ASSERT_EQ(d.clusters.size(), 3u);
+  EXPECT_EQ(d.clusters[0].morphology, "coarse_heterogeneous");
+  EXPECT_TRUE(d.clusters[0].cautions.empty()) << d.clusters[0].cautions.front();
+  ASSERT_EQ(d.clusters[1].cautions.size(), 1u) << d.clusters[1].morphology;
+  EXPECT_NE(d.clusters[1].cautions[0].find("1.60 mm"), std::string::npos) << d.clusters[1].cautions[0];
+  EXPECT_NE(d.clusters[1].cautions[0].find("popcorn"), std::string::npos);
+  EXPECT_EQ(d.clusters[2].benign_type, "coarse_popcorn");
+  EXPECT_TRUE(d.clusters[2].cautions.empty());  // already called benign
+  EXPECT_TRUE(to_json(d.clusters[1]).at("cautions").is_array());
 }
 
 TEST(Describe, VascularTwoParallelTracks) {

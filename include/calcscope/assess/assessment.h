@@ -32,6 +32,11 @@ struct ClusterDescription {
   std::string correlated_image;  ///< stem / SOP instance of that image
   double confidence = 0;         ///< detection confidence [0,1]: the cluster score, raised when seen in both views
   std::string position;          ///< where, in words (distance to nipple, third, half; quadrant/clock in exam mode)
+  /// What a reader should check before acting on the category, in words (empty = nothing). Since
+  /// session 21: a suspicious-looking cluster with a member larger than coarse heterogeneous
+  /// calcifications (DescribeParams::coarse_het_max_mm) may be the pieces of one benign coarse
+  /// (popcorn or dystrophic) calcification, which the detector splits (docs/assessment.md).
+  std::vector<std::string> cautions;
 };
 
 struct Recommendation {

@@ -2,6 +2,7 @@
 // Every rule is a small pure function of measurements in millimetres; the thresholds live in
 // DescribeParams with their units in the names.
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -127,6 +128,14 @@ struct GroupMeasurements {
 };
 
 nlohmann::json to_json(const GroupMeasurements& m);
+
+/// ClusterDescription::cautions' coarse-pieces caution, "" when it does not apply: the cluster is not
+/// typically benign and its largest member (all members, `index` maps calcification id -> position in
+/// `calcs`) is wider than p.coarse_het_max_mm, the lexicon's upper size of coarse heterogeneous
+/// calcifications. Such a group may be one benign popcorn or dystrophic calcification in pieces.
+std::string coarse_pieces_caution(const Cluster& cl, const std::vector<Calcification>& calcs,
+                                  const std::map<int, std::size_t>& index, const std::string& morphology,
+                                  const DescribeParams& p = {});
 
 /// Size class of one calcification: "micro", "intermediate" or "macro".
 std::string size_class(double diameter_mm, const DescribeParams& p = {});

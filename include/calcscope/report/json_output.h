@@ -9,7 +9,7 @@
 namespace calcscope {
 
 /// Version of the analysis JSON; bump on every change of fields (adding is a minor bump).
-inline constexpr const char* kAnalysisSchemaVersion = "1.5.0";
+inline constexpr const char* kAnalysisSchemaVersion = "1.6.0";
 
 nlohmann::json analysis_to_json(const AnalysisResult& result);
 
