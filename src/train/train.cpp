@@ -105,7 +105,6 @@ std::string train_gbdt(const std::vector<Sample>& data, const TrainOptions& o, i
   xs.depth = depth;
   xs.learning_rate = o.learning_rate;
   xs.threads = o.threads;
-  xs.seed = 7;
   xs.monotone = monotone;
   std::vector<std::string> models;
   for (int b = 0; b < std::max(1, bag); ++b) {
