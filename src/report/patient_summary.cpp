@@ -145,6 +145,10 @@ std::vector<Section> build(const PatientSummary& s) {
       p << ".";
       if (f.seen_in_both_views) p << " It is seen in both pictures of this breast.";
       p << " Category for this group: " << f.category << ", " << category_info(f.category).patient_words << ".";
+      if (!f.cautions.empty())
+        p << " The computer is not sure about this group: some of its spots are larger than usual for this kind "
+             "of group, and it may be one harmless calcification that the computer saw in pieces. Ask the "
+             "radiologist to look at it on the pictures.";
       found.paragraphs.push_back(p.str());
     }
   }
@@ -247,6 +251,7 @@ PatientSummary patient_summary_for_image(const AnalysisResult& result, const Ima
         f.extent_mm = k.extent_mm;
       }
     f.position = c.position;
+    f.cautions = c.cautions;
     s.findings.push_back(f);
   }
   std::stable_sort(s.findings.begin(), s.findings.end(), [](const PatientFinding& a, const PatientFinding& b) {
@@ -276,6 +281,7 @@ PatientSummary patient_summary_for_exam(const ExamResult& exam) {
                         ? c.measurements["extent_mm"].get<double>() : 0;
       f.position = c.position;
       f.seen_in_both_views = c.correlated_cluster_id != 0;
+      f.cautions = c.cautions;
       s.findings.push_back(f);
     }
   }

@@ -77,6 +77,31 @@ TEST(ImageReports, HtmlAndPatientFilesContainTheFindings) {
   EXPECT_EQ(phtml.find("<script"), std::string::npos);
 }
 
+// Session 21: a description's caution (here: a fine pleomorphic group with one 1.6 mm member)
+// reaches the radiologist's report and, in plain words, the patient's summary; a cluster without one
+// does not get the words.
+TEST(ImageReports, ACautionReachesBothReports) {
+  AnalysisResult r = test::empty_result();
+  auto pieces = test::pleomorphic(1, 80, 100);
+  pieces.front().diameter_mm = 1.6;
+  test::add_cluster(r, pieces);
+  test::TempDir dir;
+  ReportRequest req;
+  req.html = req.patient = true;
+  const auto j = write_image_reports(test::render(r), r, req, dir.path(), "c1");
+  ASSERT_EQ(j["description"]["clusters"].size(), 1u);
+  ASSERT_EQ(j["description"]["clusters"][0]["cautions"].size(), 1u) << j["description"]["clusters"][0].dump();
+  EXPECT_NE(slurp(dir / "c1.report.html").find("<b>Check:</b> its largest member is 1.60 mm"), std::string::npos);
+  EXPECT_NE(slurp(dir / "c1.patient.txt").find("one harmless calcification that the computer saw in pieces"),
+            std::string::npos);
+
+  AnalysisResult plain = test::empty_result();
+  test::add_cluster(plain, test::pleomorphic(1, 80, 100));
+  write_image_reports(test::render(plain), plain, req, dir.path(), "c2");
+  EXPECT_EQ(slurp(dir / "c2.report.html").find("<b>Check:</b>"), std::string::npos);
+  EXPECT_EQ(slurp(dir / "c2.patient.txt").find("saw in pieces"), std::string::npos);
+}
+
 TEST(ImageReports, ProbablyBenignPatientSummaryGivesTheFollowUpDates) {
   AnalysisResult r = test::empty_result("R", "CC");
   test::add_cluster(r, test::punctate(1, 80, 100));

@@ -67,6 +67,9 @@ struct PatientFinding {
   double extent_mm = 0;
   std::string position;
   bool seen_in_both_views = false;
+  /// The description's cautions (ClusterDescription::cautions): told in plain words, so that a second
+  /// reader knows to look.
+  std::vector<std::string> cautions;
 };
 
 struct PatientSummary {
