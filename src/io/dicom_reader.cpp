@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "calcscope/io/image_reader.h"
+#include "calcscope/io/grey_window.h"
 #include "io/dicom_codecs.h"
 #include "io/io_common.h"
 
@@ -638,6 +639,17 @@ Image read_dicom(const std::filesystem::path& path, const ReadOptions& options) 
                          get_long(*ds, DCM_PixelRepresentation).value_or(0) == 0;
   std::optional<long> padding = get_long(*ds, DCM_PixelPaddingValue);
   normalise(plane, tf, padding, image, name);
+  if (intent == "FOR PROCESSING") {
+    // The file fixes no grey scale (the log of raw data is linear in attenuation with a slope it does
+    // not state), so the percentile window above would put the tissue wherever the brightest
+    // pixels fall. Put the breast's own tissue range where the models learnt it instead.
+    if (const auto t = window_to_trained_tissue_range(image))
+      info.warnings.push_back("For Processing image: grey scale set from the breast's tissue range");
+    else
+      info.warnings.push_back(
+          "For Processing image: no breast tissue range found (image too small or uniform); the grey scale "
+          "is a percentile window and the scores may be off");
+  }
 
   const std::string lossy = get_string(*ds, DCM_LossyImageCompression);
   if (lossy == "01" || xfer == EXS_JPEGProcess1 || xfer == EXS_JPEGProcess2_4 || xfer == EXS_JPEG2000 ||

@@ -1,0 +1,66 @@
+#include "calcscope/io/grey_window.h"
+
+#include <algorithm>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+#include <vector>
+
+#include "core/cv_adapter.h"
+
+namespace calcscope {
+
+std::optional<TissueRange> tissue_range(const Image& image) {
+  if (image.empty() || !(image.pixel_size_mm > 0)) return std::nullopt;
+  const double cell_px = 0.5 / image.pixel_size_mm;
+  const int gw = static_cast<int>(std::lround(image.width / cell_px));
+  const int gh = static_cast<int>(std::lround(image.height / cell_px));
+  if (gw < 8 || gh < 8) return std::nullopt;
+  cv::Mat grid;
+  cv::resize(cvx::view(image), grid, cv::Size(gw, gh), 0, 0, cv::INTER_AREA);
+  cv::Mat grid8;
+  grid.convertTo(grid8, CV_8U, 255.0);
+  // Otsu separates the air from the tissue but cuts into the thin tissue at the skin, which holds the
+  // fattiest cells: the breast is everything above the air's level plus a quarter of the gap
+  cv::Mat otsu_mask;
+  const double otsu = cv::threshold(grid8, otsu_mask, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU) / 255.0;
+  const double air = cv::mean(grid, grid <= otsu)[0];
+  cv::Mat fg = grid > air + 0.25 * (otsu - air);
+  // the largest connected region is the breast (labels and markers are small)
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(fg, labels, stats, centroids, 8, CV_32S);
+  int best = 0, best_area = 0;
+  for (int i = 1; i < n; ++i)
+    if (stats.at<int>(i, cv::CC_STAT_AREA) > best_area) {
+      best_area = stats.at<int>(i, cv::CC_STAT_AREA);
+      best = i;
+    }
+  if (best == 0) return std::nullopt;
+  cv::Mat breast = labels == best;
+  cv::erode(breast, breast, cv::Mat::ones(3, 3, CV_8U));  // partial-volume cells at the skin
+  std::vector<float> vals;
+  for (int r = 0; r < gh; ++r) {
+    const auto* m = breast.ptr<std::uint8_t>(r);
+    const auto* g = grid.ptr<float>(r);
+    for (int c = 0; c < gw; ++c)
+      if (m[c]) vals.push_back(g[c]);
+  }
+  if (static_cast<int>(vals.size()) < kMinTissueCells) return std::nullopt;
+  std::sort(vals.begin(), vals.end());
+  TissueRange t;
+  t.low = vals[vals.size() * 5 / 1000];
+  t.high = vals[vals.size() * 998 / 1000];
+  t.cells = static_cast<int>(vals.size());
+  if (!(t.high - t.low > 1e-3)) return std::nullopt;
+  return t;
+}
+
+std::optional<TissueRange> window_to_trained_tissue_range(Image& image) {
+  const auto t = tissue_range(image);
+  if (!t) return std::nullopt;
+  const double gain = (kTrainedTissueHigh - kTrainedTissueLow) / (t->high - t->low);
+  for (auto& v : image.pixels)
+    v = static_cast<float>(std::clamp(kTrainedTissueLow + (v - t->low) * gain, 0.0, 1.0));
+  return t;
+}
+
+}  // namespace calcscope
