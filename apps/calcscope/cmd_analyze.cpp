@@ -29,6 +29,7 @@ struct AnalyzeArgs {
   bool whole_image = false;
   bool native_resolution = false;
   bool no_patch_model = false;
+  bool no_grey_window = false;
   std::string polarity = "auto";
   bool exam = false;
   std::string send_sr;
@@ -73,6 +74,9 @@ void register_analyze(CLI::App& app, Runner& run) {
   sub->add_flag("--no-patch-model", a->no_patch_model,
                 "on a patch (an image analysed whole, under 50 mm a side, digital pixels) keep the image model's "
                 "calcification scores and cut instead of the patch model's (docs/algorithms.md §3b)");
+  sub->add_flag("--no-grey-window", a->no_grey_window,
+                "digital images: analyse the grey levels as stored instead of mapping the breast's tissue range onto "
+                "the range the models were trained on (docs/algorithms.md §2)");
   sub->add_flag("--native-resolution", a->native_resolution,
                 "analyse at the input's pixel size even when the image is film resampled to digital-size pixels "
                 "(no power above film's resolution: then it is analysed as film by default; docs/algorithms.md)");
@@ -104,6 +108,7 @@ void register_analyze(CLI::App& app, Runner& run) {
       o.analyze.breast.whole_image = a->whole_image;
       o.analyze.check_resolution = !a->native_resolution;
       o.analyze.patch_model = !a->no_patch_model;
+      o.analyze.grey_window = !a->no_grey_window;
       o.polarity = a->polarity == "normal" ? Polarity::Normal
                    : a->polarity == "inverted" ? Polarity::Inverted
                                                : Polarity::Auto;

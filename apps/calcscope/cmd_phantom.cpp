@@ -17,6 +17,7 @@ struct PhantomOptions {
   PhantomSpec spec;
   std::string output, truth, prior, prior_truth;
   std::vector<std::string> clusters;
+  std::vector<double> grey_range;
   std::string photometric = "MONOCHROME2";
   bool for_processing = false;
   std::string compression = "none";
@@ -91,6 +92,11 @@ void register_phantom(CLI::App& app, Runner& run) {
   sub->add_option("--density", o->spec.density, "breast density 0 (fatty) .. 1 (extremely dense)")->capture_default_str();
   sub->add_option("--noise", o->spec.noise, "relative noise level (0 = none)")->capture_default_str();
   sub->add_option("--blur-mm", o->spec.blur_mm, "detector blur sigma in mm")->capture_default_str();
+  sub->add_option("--grey-range", o->grey_range,
+                  "LOW,HIGH: the grey range the finished image occupies (default 0,1): another system's display "
+                  "processing, e.g. 0.1,0.7")
+      ->expected(2)
+      ->delimiter(',');
   sub->add_option("--beta", o->spec.texture_beta, "power-law exponent of the tissue texture")->capture_default_str();
   sub->add_option("--texture", o->spec.texture,
                   "tissue texture model: power-law (1/f^beta random field) or lumpy (clustered lumpy background)")
@@ -118,6 +124,13 @@ void register_phantom(CLI::App& app, Runner& run) {
   sub->add_option("--grow", o->change.grow_clusters, "clusters with more calcifications in the current image");
   sub->add_option("--shrink", o->change.shrink_clusters, "clusters with fewer calcifications in the current image");
   sub->callback([o, &run] {
+    if (!o->grey_range.empty()) {
+      const double lo = o->grey_range[0], hi = o->grey_range[1];
+      if (!(lo >= 0.0 && lo < hi && hi <= 1.0))
+        throw CLI::ValidationError("--grey-range", "needs 0 <= LOW < HIGH <= 1, e.g. 0.1,0.7");
+      o->spec.grey_low = lo;
+      o->spec.grey_high = hi;
+    }
     run = [o] {
       for (const auto& c : o->clusters) o->spec.clusters.push_back(parse_cluster_spec(c));
       const fs::path out = o->output;

@@ -9,6 +9,23 @@
 
 namespace calcscope {
 
+namespace {
+
+/// 0.5th and 99.8th percentiles of the cells (nullopt under kMinTissueCells or when uniform).
+std::optional<TissueRange> percentiles(std::vector<float>& vals) {
+  if (static_cast<int>(vals.size()) < kMinTissueCells) return std::nullopt;
+  std::sort(vals.begin(), vals.end());
+  TissueRange t;
+  t.low = vals[vals.size() * 5 / 1000];
+  t.high = vals[vals.size() * 998 / 1000];
+  t.cells = static_cast<int>(vals.size());
+  if (!(t.high - t.low > 1e-3)) return std::nullopt;
+  return t;
+}
+
+}  // namespace
+
+
 std::optional<TissueRange> tissue_range(const Image& image) {
   if (image.empty() || !(image.pixel_size_mm > 0)) return std::nullopt;
   const double cell_px = 0.5 / image.pixel_size_mm;
@@ -44,23 +61,46 @@ std::optional<TissueRange> tissue_range(const Image& image) {
     for (int c = 0; c < gw; ++c)
       if (m[c]) vals.push_back(g[c]);
   }
-  if (static_cast<int>(vals.size()) < kMinTissueCells) return std::nullopt;
-  std::sort(vals.begin(), vals.end());
-  TissueRange t;
-  t.low = vals[vals.size() * 5 / 1000];
-  t.high = vals[vals.size() * 998 / 1000];
-  t.cells = static_cast<int>(vals.size());
-  if (!(t.high - t.low > 1e-3)) return std::nullopt;
-  return t;
+  return percentiles(vals);
+}
+
+void map_tissue_range(Image& image, const TissueRange& from, double to_low, double to_high) {
+  const double gain = (to_high - to_low) / (from.high - from.low);
+  for (auto& v : image.pixels) v = static_cast<float>(std::clamp(to_low + (v - from.low) * gain, 0.0, 1.0));
 }
 
 std::optional<TissueRange> window_to_trained_tissue_range(Image& image) {
   const auto t = tissue_range(image);
   if (!t) return std::nullopt;
-  const double gain = (kTrainedTissueHigh - kTrainedTissueLow) / (t->high - t->low);
-  for (auto& v : image.pixels)
-    v = static_cast<float>(std::clamp(kTrainedTissueLow + (v - t->low) * gain, 0.0, 1.0));
+  map_tissue_range(image, *t, kTrainedTissueLow, kTrainedTissueHigh);
   return t;
+}
+
+bool off_trained_grey_scale(const TissueRange& t) {
+  const double gain = (kTrainedRegionHigh - kTrainedRegionLow) / (t.high - t.low);
+  return gain > kGreyWindowMaxGain || gain < 1.0 / kGreyWindowMaxGain ||
+         std::abs(t.low - kTrainedRegionLow) > kGreyWindowMaxLowShift;
+}
+
+std::optional<TissueRange> tissue_range_in(const Image& image, const Mask& tissue) {
+  if (image.empty() || !(image.pixel_size_mm > 0) || tissue.width != image.width || tissue.height != image.height)
+    return std::nullopt;
+  const double cell_px = 0.5 / image.pixel_size_mm;
+  const int gw = static_cast<int>(std::lround(image.width / cell_px));
+  const int gh = static_cast<int>(std::lround(image.height / cell_px));
+  if (gw < 8 || gh < 8) return std::nullopt;
+  cv::Mat grid, inside, maskf;
+  cv::resize(cvx::view(image), grid, cv::Size(gw, gh), 0, 0, cv::INTER_AREA);
+  cvx::view(tissue).convertTo(maskf, CV_32F, 1.0 / 255.0);
+  cv::resize(maskf, inside, cv::Size(gw, gh), 0, 0, cv::INTER_AREA);
+  std::vector<float> vals;
+  for (int r = 0; r < gh; ++r) {
+    const auto* m = inside.ptr<float>(r);
+    const auto* g = grid.ptr<float>(r);
+    for (int c = 0; c < gw; ++c)
+      if (m[c] > 0.999f) vals.push_back(g[c]);
+  }
+  return percentiles(vals);
 }
 
 }  // namespace calcscope

@@ -485,6 +485,8 @@ Phantom render(const PhantomSpec& spec, const Scene& scene, const cv::Mat& textu
     }
   }
   draw_label(out, cvx::view(breast), spec, px, scene.label_seed);
+  if (spec.grey_low != 0.0 || spec.grey_high != 1.0)
+    for (auto& v : image.pixels) v = static_cast<float>(spec.grey_low + (spec.grey_high - spec.grey_low) * v);
   const double levels = std::pow(2.0, spec.bits) - 1.0;
   for (auto& v : image.pixels) v = static_cast<float>(std::round(std::clamp(v, 0.f, 1.f) * levels) / levels);
 

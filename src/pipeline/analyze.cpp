@@ -9,6 +9,7 @@
 
 #include "calcscope/core/error.h"
 #include "calcscope/detect/scoring.h"
+#include "calcscope/io/grey_window.h"
 #include "core/cv_adapter.h"
 
 namespace calcscope {
@@ -227,6 +228,42 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                            return segment_breast(image, whole);
                          }
                        });
+  // Digital images: the analysis region's tissue range goes where the models learnt it
+  Image windowed;
+  const Image* work = &image;
+  if (options.grey_window && image.pixel_size_mm < kFilmPixelSizeMm && !r.region.whole_image) {
+    const auto t0 = std::chrono::steady_clock::now();
+    nlohmann::json gp = {{"trained_low", kTrainedRegionLow},
+                         {"trained_high", kTrainedRegionHigh},
+                         {"max_gain", kGreyWindowMaxGain},
+                         {"max_low_shift", kGreyWindowMaxLowShift}};
+    if (const auto t = tissue_range_in(image, r.region.mask)) {
+      gp["tissue_low"] = t->low;
+      gp["tissue_high"] = t->high;
+      gp["cells"] = t->cells;
+      gp["gain"] = (kTrainedRegionHigh - kTrainedRegionLow) / (t->high - t->low);
+      gp["applied"] = off_trained_grey_scale(*t);
+      if (off_trained_grey_scale(*t)) {
+        windowed = image;
+        map_tissue_range(windowed, *t, kTrainedRegionLow, kTrainedRegionHigh);
+        work = &windowed;
+        char buf[320];
+        std::snprintf(buf, sizeof buf,
+                      "the breast's grey levels (%.3f-%.3f) are off the scale the models were trained on: mapped onto "
+                      "%.3f-%.3f before detection (--no-grey-window keeps them as stored)",
+                      t->low, t->high, kTrainedRegionLow, kTrainedRegionHigh);
+        r.image_meta_only.info.warnings.push_back(buf);
+      }
+    } else {
+      gp["applied"] = false;
+      r.image_meta_only.info.warnings.push_back(
+          "grey window not applied: the breast region holds under 1 cm^2 of tissue or is uniform; the scores "
+          "depend on the file's grey scale");
+    }
+    r.stages.push_back({"grey window",
+                        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
+                        std::move(gp)});
+  }
   const auto& cp = options.calcification;
   auto calcs = run_stage(r.stages, "calcifications",
                          {{"min_diameter_mm", cp.min_diameter_mm},
@@ -236,7 +273,7 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                           {"detection_pixel_size_mm", detection_pixel_size_mm(image.pixel_size_mm)},
                           {"max_candidates", cp.max_candidates}},
                          [&] {
-                           auto c = detect_calcifications_for_analysis(image, r.region, cp);
+                           auto c = detect_calcifications_for_analysis(*work, r.region, cp);
                            score_calcifications(c, models);
                            const Scorer* patch = patch_model_of(models);
                            if (patch && options.patch_model && r.region.whole_image && is_patch_sized(image)) {

@@ -52,6 +52,10 @@ struct PhantomSpec {
   double density = 0.5;                   ///< 0 fatty .. 1 extremely dense
   double noise = 1.0;                     ///< relative quantum + electronic noise level
   double blur_mm = 0.06;                  ///< detector PSF sigma
+  /// The grey range the finished image occupies: each grey level v becomes grey_low + (grey_high -
+  /// grey_low) v (default 0, 1: as rendered). Another system's display processing, for checking that
+  /// the analysis does not depend on it (the grey window, docs/algorithms.md §2).
+  double grey_low = 0.0, grey_high = 1.0;
   std::vector<PhantomClusterSpec> clusters;
   int scattered_benign = 0;               ///< isolated benign calcifications (not clusters)
   int random_clusters = 0;                ///< extra clusters with random morphology/distribution

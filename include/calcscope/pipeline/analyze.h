@@ -164,6 +164,12 @@ struct AnalyzeOptions {
   /// pixels) with the patch model (docs/algorithms.md §3b). false = the image model's scores and cut
   /// (`analyze --no-patch-model`, as up to session 18).
   bool patch_model = true;
+  /// Digital images (pixels < kFilmPixelSizeMm, not a patch or crop): the analysis region's tissue
+  /// range (0.5th-99.8th percentile of 0.5 mm cells) is mapped onto the range the models were trained
+  /// on (kTrainedRegionLow/High, io/grey_window.h) before the candidates are found, so the scores do
+  /// not depend on how the file scales its grey levels (session 22). false = as stored
+  /// (`analyze --no-grey-window`, as up to session 21).
+  bool grey_window = true;
 };
 
 struct StageRecord {
