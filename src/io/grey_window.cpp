@@ -89,16 +89,15 @@ std::optional<TissueRange> tissue_range_in(const Image& image, const Mask& tissu
   const int gw = static_cast<int>(std::lround(image.width / cell_px));
   const int gh = static_cast<int>(std::lround(image.height / cell_px));
   if (gw < 8 || gh < 8) return std::nullopt;
-  cv::Mat grid, inside, maskf;
+  cv::Mat grid, inside;
   cv::resize(cvx::view(image), grid, cv::Size(gw, gh), 0, 0, cv::INTER_AREA);
-  cvx::view(tissue).convertTo(maskf, CV_32F, 1.0 / 255.0);
-  cv::resize(maskf, inside, cv::Size(gw, gh), 0, 0, cv::INTER_AREA);
+  cv::resize(cvx::view(tissue), inside, cv::Size(gw, gh), 0, 0, cv::INTER_AREA);  // 255 = wholly inside
   std::vector<float> vals;
   for (int r = 0; r < gh; ++r) {
-    const auto* m = inside.ptr<float>(r);
+    const auto* m = inside.ptr<std::uint8_t>(r);
     const auto* g = grid.ptr<float>(r);
     for (int c = 0; c < gw; ++c)
-      if (m[c] > 0.999f) vals.push_back(g[c]);
+      if (m[c] == 255) vals.push_back(g[c]);
   }
   return percentiles(vals);
 }
