@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "calcscope/io/grey_window.h"
 #include "calcscope/detect/breast.h"
 #include "calcscope/detect/calcifications.h"
 #include "calcscope/detect/clusters.h"
@@ -41,6 +42,11 @@ void BM_Breast(benchmark::State& st) {
   for (auto _ : st) benchmark::DoNotOptimize(segment_breast(p.image));
   st.counters["megapixels"] = p.image.width * double(p.image.height) / 1e6;
 }
+void BM_GreyWindow(benchmark::State& st) {  // the tissue range that decides whether the window applies
+  const auto& p = phantom(pixel_mm_arg(st));
+  const auto region = segment_breast(p.image);
+  for (auto _ : st) benchmark::DoNotOptimize(tissue_range_in(p.image, region.mask));
+}
 void BM_Calcifications(benchmark::State& st) {
   const auto& p = phantom(pixel_mm_arg(st));
   const auto region = segment_breast(p.image);
@@ -75,6 +81,7 @@ void BM_PhantomGenerate(benchmark::State& st) {
 
 // argument: pixel size in micrometres (70 = 3328 x 4096, 100, 200)
 BENCHMARK(BM_Breast)->Arg(70)->Arg(100)->Arg(200)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_GreyWindow)->Arg(70)->Arg(100)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Calcifications)->Arg(70)->Arg(100)->Arg(200)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Clusters)->Arg(70)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ResolutionCheck)->Arg(70)->Arg(100)->Unit(benchmark::kMillisecond);
