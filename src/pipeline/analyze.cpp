@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <set>
 
 #include <opencv2/imgproc.hpp>
@@ -86,6 +87,40 @@ void map_to_input_grid(AnalysisResult& r, const Image& input, double offset_x = 
   r.image_meta_only.height = input.height;
   r.image_meta_only.pixel_size_mm = input.pixel_size_mm;
   r.image_meta_only.info = input.info;
+}
+
+/// The grey window stage (docs/algorithms.md section 2): the copy to analyse when the region's tissue
+/// range is off the trained grey scale, nullopt when the image is analysed as stored. `params` gets the
+/// stage record, `warnings` a line when the window is applied or cannot be measured.
+std::optional<Image> grey_window(const Image& image, const Mask& region, nlohmann::json& params,
+                                 std::vector<std::string>& warnings) {
+  params = {{"trained_low", kTrainedRegionLow},
+            {"trained_high", kTrainedRegionHigh},
+            {"max_gain", kGreyWindowMaxGain},
+            {"max_low_shift", kGreyWindowMaxLowShift},
+            {"applied", false}};
+  const auto t = tissue_range_in(image, region);
+  if (!t) {
+    warnings.push_back(
+        "grey window not applied: the breast region holds under 1 cm^2 of tissue or is uniform; the scores "
+        "depend on the file's grey scale");
+    return std::nullopt;
+  }
+  params["tissue_low"] = t->low;
+  params["tissue_high"] = t->high;
+  params["cells"] = t->cells;
+  params["gain"] = (kTrainedRegionHigh - kTrainedRegionLow) / (t->high - t->low);
+  if (!off_trained_grey_scale(*t)) return std::nullopt;
+  params["applied"] = true;
+  Image windowed = image;
+  map_tissue_range(windowed, *t, kTrainedRegionLow, kTrainedRegionHigh);
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "the breast's grey levels (%.3f-%.3f) are off the scale the models were trained on: mapped onto "
+                "%.3f-%.3f before detection (--no-grey-window keeps them as stored)",
+                t->low, t->high, kTrainedRegionLow, kTrainedRegionHigh);
+  warnings.push_back(buf);
+  return windowed;
 }
 
 }  // namespace
@@ -229,41 +264,16 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                          }
                        });
   // Digital images: the analysis region's tissue range goes where the models learnt it
-  Image windowed;
-  const Image* work = &image;
+  std::optional<Image> windowed;
   if (options.grey_window && image.pixel_size_mm < kFilmPixelSizeMm && !r.region.whole_image) {
     const auto t0 = std::chrono::steady_clock::now();
-    nlohmann::json gp = {{"trained_low", kTrainedRegionLow},
-                         {"trained_high", kTrainedRegionHigh},
-                         {"max_gain", kGreyWindowMaxGain},
-                         {"max_low_shift", kGreyWindowMaxLowShift}};
-    if (const auto t = tissue_range_in(image, r.region.mask)) {
-      gp["tissue_low"] = t->low;
-      gp["tissue_high"] = t->high;
-      gp["cells"] = t->cells;
-      gp["gain"] = (kTrainedRegionHigh - kTrainedRegionLow) / (t->high - t->low);
-      gp["applied"] = off_trained_grey_scale(*t);
-      if (off_trained_grey_scale(*t)) {
-        windowed = image;
-        map_tissue_range(windowed, *t, kTrainedRegionLow, kTrainedRegionHigh);
-        work = &windowed;
-        char buf[320];
-        std::snprintf(buf, sizeof buf,
-                      "the breast's grey levels (%.3f-%.3f) are off the scale the models were trained on: mapped onto "
-                      "%.3f-%.3f before detection (--no-grey-window keeps them as stored)",
-                      t->low, t->high, kTrainedRegionLow, kTrainedRegionHigh);
-        r.image_meta_only.info.warnings.push_back(buf);
-      }
-    } else {
-      gp["applied"] = false;
-      r.image_meta_only.info.warnings.push_back(
-          "grey window not applied: the breast region holds under 1 cm^2 of tissue or is uniform; the scores "
-          "depend on the file's grey scale");
-    }
+    nlohmann::json gp;
+    windowed = grey_window(image, r.region.mask, gp, r.image_meta_only.info.warnings);
     r.stages.push_back({"grey window",
                         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count(),
                         std::move(gp)});
   }
+  const Image& work = windowed ? *windowed : image;
   const auto& cp = options.calcification;
   auto calcs = run_stage(r.stages, "calcifications",
                          {{"min_diameter_mm", cp.min_diameter_mm},
@@ -273,7 +283,7 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                           {"detection_pixel_size_mm", detection_pixel_size_mm(image.pixel_size_mm)},
                           {"max_candidates", cp.max_candidates}},
                          [&] {
-                           auto c = detect_calcifications_for_analysis(*work, r.region, cp);
+                           auto c = detect_calcifications_for_analysis(work, r.region, cp);
                            score_calcifications(c, models);
                            const Scorer* patch = patch_model_of(models);
                            if (patch && options.patch_model && r.region.whole_image && is_patch_sized(image)) {
