@@ -186,6 +186,14 @@ std::string image_section(const Image& image, const AnalysisResult& result, cons
     for (const auto& [k, n] : types) h << " " << html_escape(words(k)) << " " << n << ";";
   }
   h << "</p>\n";
+  // What the reader and the pipeline noticed about the input (lossy compression, a pixel size from
+  // PixelSpacing, film analysed as film, a grey scale put right, ...): the radiologist should know.
+  const auto& warnings = result.image_meta_only.info.warnings;
+  if (!warnings.empty()) {
+    h << "<h2>Notes on the input</h2><ul class=\"input-notes\" id=\"input-notes" << id_suffix << "\">";
+    for (const auto& w : warnings) h << "<li>" << html_escape(w) << "</li>";
+    h << "</ul>\n";
+  }
   return h.str();
 }
 

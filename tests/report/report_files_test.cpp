@@ -102,6 +102,25 @@ TEST(ImageReports, ACautionReachesBothReports) {
   EXPECT_EQ(slurp(dir / "c2.patient.txt").find("saw in pieces"), std::string::npos);
 }
 
+TEST(ImageReports, InputWarningsAreListedForTheRadiologist) {
+  AnalysisResult r = test::empty_result();
+  test::add_cluster(r, test::pleomorphic(1, 80, 100));
+  r.image_meta_only.info.warnings = {"lossy compressed image: the smallest calcifications may be altered",
+                                     "pixel size <from> PixelSpacing"};
+  test::TempDir dir;
+  ReportRequest req;
+  req.html = true;
+  write_image_reports(test::render(r), r, req, dir.path(), "w1");
+  const std::string html = slurp(dir / "w1.report.html");
+  EXPECT_NE(html.find("<h2>Notes on the input</h2>"), std::string::npos);
+  EXPECT_NE(html.find("<li>lossy compressed image: the smallest calcifications may be altered</li>"), std::string::npos);
+  EXPECT_NE(html.find("<li>pixel size &lt;from&gt; PixelSpacing</li>"), std::string::npos);
+
+  AnalysisResult clean = test::empty_result();
+  write_image_reports(test::render(clean), clean, req, dir.path(), "w2");
+  EXPECT_EQ(slurp(dir / "w2.report.html").find("Notes on the input"), std::string::npos);
+}
+
 TEST(ImageReports, ProbablyBenignPatientSummaryGivesTheFollowUpDates) {
   AnalysisResult r = test::empty_result("R", "CC");
   test::add_cluster(r, test::punctate(1, 80, 100));
