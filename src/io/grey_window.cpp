@@ -23,17 +23,35 @@ std::optional<TissueRange> percentiles(std::vector<float>& vals) {
   return t;
 }
 
-}  // namespace
-
-
-std::optional<TissueRange> tissue_range(const Image& image) {
+/// Size of the 0.5 mm cell grid over `image` (nullopt under 8 cells a side or without a pixel size).
+std::optional<cv::Size> half_mm_cells(const Image& image) {
   if (image.empty() || !(image.pixel_size_mm > 0)) return std::nullopt;
   const double cell_px = 0.5 / image.pixel_size_mm;
-  const int gw = static_cast<int>(std::lround(image.width / cell_px));
-  const int gh = static_cast<int>(std::lround(image.height / cell_px));
-  if (gw < 8 || gh < 8) return std::nullopt;
+  const cv::Size g(static_cast<int>(std::lround(image.width / cell_px)),
+                   static_cast<int>(std::lround(image.height / cell_px)));
+  if (g.width < 8 || g.height < 8) return std::nullopt;
+  return g;
+}
+
+/// The percentiles of the grid cells where `in` (CV_8U) equals `value`.
+std::optional<TissueRange> range_of_cells(const cv::Mat& grid, const cv::Mat& in, std::uint8_t value) {
+  std::vector<float> vals;
+  for (int r = 0; r < grid.rows; ++r) {
+    const auto* m = in.ptr<std::uint8_t>(r);
+    const auto* g = grid.ptr<float>(r);
+    for (int c = 0; c < grid.cols; ++c)
+      if (m[c] == value) vals.push_back(g[c]);
+  }
+  return percentiles(vals);
+}
+
+}  // namespace
+
+std::optional<TissueRange> tissue_range(const Image& image) {
+  const auto cells = half_mm_cells(image);
+  if (!cells) return std::nullopt;
   cv::Mat grid;
-  cv::resize(cvx::view(image), grid, cv::Size(gw, gh), 0, 0, cv::INTER_AREA);
+  cv::resize(cvx::view(image), grid, *cells, 0, 0, cv::INTER_AREA);
   cv::Mat grid8;
   grid.convertTo(grid8, CV_8U, 255.0);
   // Otsu separates the air from the tissue but cuts into the thin tissue at the skin, which holds the
@@ -54,14 +72,7 @@ std::optional<TissueRange> tissue_range(const Image& image) {
   if (best == 0) return std::nullopt;
   cv::Mat breast = labels == best;
   cv::erode(breast, breast, cv::Mat::ones(3, 3, CV_8U));  // partial-volume cells at the skin
-  std::vector<float> vals;
-  for (int r = 0; r < gh; ++r) {
-    const auto* m = breast.ptr<std::uint8_t>(r);
-    const auto* g = grid.ptr<float>(r);
-    for (int c = 0; c < gw; ++c)
-      if (m[c]) vals.push_back(g[c]);
-  }
-  return percentiles(vals);
+  return range_of_cells(grid, breast, 255);
 }
 
 void map_tissue_range(Image& image, const TissueRange& from, double to_low, double to_high) {
@@ -83,23 +94,13 @@ bool off_trained_grey_scale(const TissueRange& t) {
 }
 
 std::optional<TissueRange> tissue_range_in(const Image& image, const Mask& tissue) {
-  if (image.empty() || !(image.pixel_size_mm > 0) || tissue.width != image.width || tissue.height != image.height)
-    return std::nullopt;
-  const double cell_px = 0.5 / image.pixel_size_mm;
-  const int gw = static_cast<int>(std::lround(image.width / cell_px));
-  const int gh = static_cast<int>(std::lround(image.height / cell_px));
-  if (gw < 8 || gh < 8) return std::nullopt;
+  if (tissue.width != image.width || tissue.height != image.height) return std::nullopt;
+  const auto cells = half_mm_cells(image);
+  if (!cells) return std::nullopt;
   cv::Mat grid, inside;
-  cv::resize(cvx::view(image), grid, cv::Size(gw, gh), 0, 0, cv::INTER_AREA);
-  cv::resize(cvx::view(tissue), inside, cv::Size(gw, gh), 0, 0, cv::INTER_AREA);  // 255 = wholly inside
-  std::vector<float> vals;
-  for (int r = 0; r < gh; ++r) {
-    const auto* m = inside.ptr<std::uint8_t>(r);
-    const auto* g = grid.ptr<float>(r);
-    for (int c = 0; c < gw; ++c)
-      if (m[c] == 255) vals.push_back(g[c]);
-  }
-  return percentiles(vals);
+  cv::resize(cvx::view(image), grid, *cells, 0, 0, cv::INTER_AREA);
+  cv::resize(cvx::view(tissue), inside, *cells, 0, 0, cv::INTER_AREA);
+  return range_of_cells(grid, inside, 255);  // cells wholly inside the region
 }
 
 }  // namespace calcscope
