@@ -49,6 +49,7 @@ ExamResult assess_exam(const std::vector<std::pair<Image, AnalysisResult>>& imag
     e.laterality = info.laterality;
     e.view = normal_view(info.view);
     e.description = describe_image(image, result, params.describe);
+    e.input_warnings = result.image_meta_only.info.warnings;
     if (exam.study_instance_uid.empty()) exam.study_instance_uid = info.study_instance_uid;
     exam.images.push_back(std::move(e));
   }

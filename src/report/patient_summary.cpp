@@ -163,6 +163,12 @@ std::vector<Section> build(const PatientSummary& s) {
     for (const auto& v : s.missing_views) mv += " " + v + ";";
     out.back().paragraphs.push_back(mv);
   }
+  if (s.input_notes > 0)
+    out.back().paragraphs.push_back(
+        "The computer made " + std::string(s.input_notes == 1 ? "a note" : std::to_string(s.input_notes) + " notes") +
+        " about the picture files it was given (for example, that they had been compressed in a way that loses fine "
+        "detail, or that the picture size had to be guessed). These can make its reading less reliable. The "
+        "radiologist's version of this report lists them, and a reading of the original images is what counts.");
 
   out.push_back({"Do calcifications turn into cancer?",
                  {report_detail::turn_into_cancer_words()}});
@@ -236,6 +242,7 @@ PatientSummary patient_summary_for_image(const AnalysisResult& result, const Ima
   PatientSummary s;
   s.exam_date = result.image_meta_only.info.study_date;
   s.image_count = 1;
+  s.input_notes = static_cast<int>(result.image_meta_only.info.warnings.size());
   s.assessment = d.assessment;
   for (const auto& c : d.clusters) {
     PatientFinding f;
@@ -266,6 +273,7 @@ PatientSummary patient_summary_for_exam(const ExamResult& exam) {
   s.assessment = exam.assessment;
   s.missing_views = exam.missing_views;
   for (const auto& e : exam.images) {
+    s.input_notes += static_cast<int>(e.input_warnings.size());
     for (const auto& c : e.description.clusters) {
       // A cluster seen in both views is told once (from the CC view).
       if (c.correlated_cluster_id != 0 && e.view == "MLO") continue;

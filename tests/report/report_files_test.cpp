@@ -121,6 +121,37 @@ TEST(ImageReports, InputWarningsAreListedForTheRadiologist) {
   EXPECT_EQ(slurp(dir / "w2.report.html").find("Notes on the input"), std::string::npos);
 }
 
+// The patient is told, in plain words, that such notes exist (not their technical text).
+TEST(ImageReports, InputWarningsAreMentionedToThePatient) {
+  AnalysisResult r = test::empty_result();
+  test::add_cluster(r, test::pleomorphic(1, 80, 100));
+  r.image_meta_only.info.warnings = {"lossy compressed image: the smallest calcifications may be altered",
+                                     "pixel size from PixelSpacing"};
+  test::TempDir dir;
+  ReportRequest req;
+  req.patient = true;
+  write_image_reports(Image{}, r, req, dir.path(), "w3");
+  const std::string txt = slurp(dir / "w3.patient.txt");
+  EXPECT_NE(txt.find("The computer made 2 notes about the picture files"), std::string::npos) << txt;
+  EXPECT_EQ(txt.find("PixelSpacing"), std::string::npos);
+  EXPECT_NE(slurp(dir / "w3.patient.html").find("The computer made 2 notes"), std::string::npos);
+
+  AnalysisResult clean = test::empty_result();
+  test::add_cluster(clean, test::pleomorphic(1, 80, 100));
+  write_image_reports(Image{}, clean, req, dir.path(), "w4");
+  EXPECT_EQ(slurp(dir / "w4.patient.txt").find("notes about the picture files"), std::string::npos);
+
+  // an exam counts the notes of all its images
+  std::vector<std::pair<Image, AnalysisResult>> imgs;
+  for (const auto& [lat, v] : std::vector<std::pair<std::string, std::string>>{{"L", "CC"}, {"L", "MLO"}}) {
+    AnalysisResult e = test::empty_result(lat, v);
+    e.image_meta_only.info.warnings = {"pixel size from PixelSpacing"};
+    imgs.emplace_back(test::render(e), e);
+  }
+  write_exam_reports(assess_exam(imgs), imgs, req, dir.path(), "study2");
+  EXPECT_NE(slurp(dir / "study2.patient.txt").find("The computer made 2 notes"), std::string::npos);
+}
+
 TEST(ImageReports, ProbablyBenignPatientSummaryGivesTheFollowUpDates) {
   AnalysisResult r = test::empty_result("R", "CC");
   test::add_cluster(r, test::punctate(1, 80, 100));

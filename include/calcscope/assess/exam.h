@@ -37,6 +37,7 @@ struct ExamImage {
   std::string key;  ///< stem of the source file, else SOP instance UID, else "image<N>"
   std::string laterality, view;
   ImageDescription description;  ///< clusters carry correlated_cluster_id / correlated_image
+  std::vector<std::string> input_warnings;  ///< the image's input warnings (ImageInfo::warnings of its analysis)
 };
 
 /// One cluster seen in both views of a breast.

@@ -78,6 +78,10 @@ struct PatientSummary {
   std::vector<PatientFinding> findings;
   Assessment assessment;  ///< overall (image or exam)
   std::vector<std::string> missing_views;
+  /// How many notes the reader and the pipeline made about the input files (lossy compression, a pixel
+  /// size from PixelSpacing, film, a grey scale put right, ...): the radiologist's report lists them in
+  /// technical words; the patient is told, in plain words, that they exist and what they mean.
+  int input_notes = 0;
 };
 
 PatientSummary patient_summary_for_image(const AnalysisResult& result, const ImageDescription& description);
