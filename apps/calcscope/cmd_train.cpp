@@ -26,6 +26,7 @@ struct TrainArgs {
   int film_skip_linear = 0;
   int film_bag = 1;
   int lumpy_every = 3;
+  int grey_variety = 0;
   std::string film_cluster_ignore = "mean_member_score,strong_fraction,median_member_score";
   double infn_pixel_size = 0.1;
   int min_count = -1;
@@ -163,6 +164,10 @@ void register_train(CLI::App& app, Runner& run) {
                   "digital family: every K-th varied-imaging phantom gets the clustered lumpy tissue texture (0 = none)")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
+  sub->add_option("--digital-grey-variety", a->grey_variety,
+                  "digital family: 1 = the varied-imaging phantoms are also written on other grey scales (gain 0.88-1.13, offset -0.03..0.04), 0 = as rendered")
+      ->check(CLI::Range(0, 1))
+      ->capture_default_str();
   sub->add_option("--film-cluster-ignore", a->film_cluster_ignore,
                   "general (film) family: comma-separated cluster features its cluster model may not use "
                   "('none' = use every feature, as up to session 14)")
@@ -219,6 +224,7 @@ void register_train(CLI::App& app, Runner& run) {
       o.film_skip_linear = a->film_skip_linear != 0;
       o.film_bag = a->film_bag;
       o.digital_lumpy_every = a->lumpy_every;
+      o.digital_grey_variety = a->grey_variety != 0;
       o.film_cluster_ignored.clear();
       if (a->film_cluster_ignore != "none" && !a->film_cluster_ignore.empty()) {
         std::stringstream names(a->film_cluster_ignore);

@@ -329,6 +329,10 @@ PhantomImaging phantom_imaging_variety(int i) {
   return {2.5 + 0.1 * ((i * 7) % 11), 0.04 + 0.01 * ((i * 5) % 7), 0.7 + 1.1 / 12 * ((i * 3) % 13)};
 }
 
+PhantomGrey phantom_grey_variety(int i) {
+  return {0.88 + 0.25 / 16 * ((i * 3) % 17), -0.03 + 0.07 / 18 * ((i * 7) % 19)};
+}
+
 std::vector<double> negative_keep_probabilities(const std::vector<double>& hardness, double budget) {
   const auto n = hardness.size();
   if (static_cast<double>(n) <= budget) return std::vector<double>(n, 1.0);
@@ -450,6 +454,10 @@ TrainReport train_models(const TrainOptions& o) {
           spec.texture = "lumpy";
       }
       Phantom ph = make_phantom(spec);
+      if (varied && o.digital_grey_variety) {
+        const PhantomGrey g = phantom_grey_variety(i);
+        for (auto& v : ph.image.pixels) v = static_cast<float>(std::clamp(g.offset + g.gain * v, 0.0, 1.0));
+      }
       TrainImage ti;
       ti.stem = "phantom" + std::to_string(spec.seed) + (varied ? "v" : "");
       ti.varied_imaging = varied;
@@ -719,6 +727,7 @@ TrainReport train_models(const TrainOptions& o) {
       {"training_seconds",
        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count()},
   };
+  if (o.digital_models && o.digital_grey_variety) report.card["data"]["digital_grey_variety"] = true;  // session 23 experiment
   if (!o.out_dir.empty()) {
     fs::create_directories(o.out_dir);
     const auto write_text = train_detail::write_text_file;

@@ -47,6 +47,12 @@ struct TrainOptions {
   /// renders its tissue as a clustered lumpy background (PhantomSpec::texture "lumpy") instead of the
   /// power-law field. 0 = none; 3 since session 15 (models/README.md).
   int digital_lumpy_every = 3;
+  /// Digital family only (experiment of session 23, not kept; models/README.md): the varied-imaging
+  /// phantoms are written on other grey scales, v -> clamp(offset + gain v, 0, 1) with gain and offset
+  /// from phantom_grey_variety(), so that the digital models might not learn our generator's exact
+  /// grey calibration. The spread stays inside the grey window's dead band (docs/algorithms.md
+  /// section 2), where analyze() leaves the grey levels as stored. false = as rendered (the models).
+  bool digital_grey_variety = false;
   /// With digital_models, which phantoms the general (film) family learns from: 0 = every
   /// generator-default phantom (70/100/200 um, as up to session 11), 1 = the 200 um ones only,
   /// 2 = the 200 um ones in both renderings (default and varied imaging).
@@ -97,6 +103,15 @@ struct PhantomImaging {
   double texture_beta, blur_mm, noise;
 };
 PhantomImaging phantom_imaging_variety(int i);
+
+/// Grey scale of varied-imaging training phantom i (TrainOptions::digital_grey_variety): gain
+/// 0.88-1.13 on a grid of 17 steps and offset -0.03..0.04 on a grid of 19 (prime, independent of the
+/// grids above and of the pixel-size cycle). Mapping the trained tissue range through it needs a gain
+/// inside [1/1.15, 1.15] and moves the low end by at most 0.08: the grey window's dead band.
+struct PhantomGrey {
+  double gain, offset;
+};
+PhantomGrey phantom_grey_variety(int i);
 
 /// Keep probabilities of negative samples for a budget (calcification model, calc_samples() in
 /// src/train/train.cpp): min(1, lambda x hardness[i]) with lambda chosen so that they sum to
