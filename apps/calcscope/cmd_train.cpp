@@ -28,6 +28,7 @@ struct TrainArgs {
   int lumpy_every = 3;
   int grey_variety = 0;
   std::string film_cluster_ignore = "mean_member_score,strong_fraction,median_member_score";
+  std::string digital_calc_ignore, digital_cluster_ignore;
   double infn_pixel_size = 0.1;
   int min_count = -1;
   double cluster_calc_score = -1;
@@ -168,6 +169,10 @@ void register_train(CLI::App& app, Runner& run) {
                   "digital family: 1 = the varied-imaging phantoms are also written on other grey scales (gain 0.88-1.13, offset -0.03..0.04), 0 = as rendered")
       ->check(CLI::Range(0, 1))
       ->capture_default_str();
+  sub->add_option("--digital-calc-ignore", a->digital_calc_ignore,
+                  "digital family: comma-separated calcification features its calcification model may not use");
+  sub->add_option("--digital-cluster-ignore", a->digital_cluster_ignore,
+                  "digital family: comma-separated cluster features its cluster model may not use");
   sub->add_option("--film-cluster-ignore", a->film_cluster_ignore,
                   "general (film) family: comma-separated cluster features its cluster model may not use "
                   "('none' = use every feature, as up to session 14)")
@@ -225,6 +230,15 @@ void register_train(CLI::App& app, Runner& run) {
       o.film_bag = a->film_bag;
       o.digital_lumpy_every = a->lumpy_every;
       o.digital_grey_variety = a->grey_variety != 0;
+      auto split_names = [](const std::string& list) {
+        std::vector<std::string> out;
+        std::stringstream names(list);
+        for (std::string n; std::getline(names, n, ',');)
+          if (!n.empty()) out.push_back(n);
+        return out;
+      };
+      o.digital_calc_ignored = split_names(a->digital_calc_ignore);
+      o.digital_cluster_ignored = split_names(a->digital_cluster_ignore);
       o.film_cluster_ignored.clear();
       if (a->film_cluster_ignore != "none" && !a->film_cluster_ignore.empty()) {
         std::stringstream names(a->film_cluster_ignore);

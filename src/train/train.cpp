@@ -75,6 +75,18 @@ std::vector<std::size_t> cluster_feature_indices(const std::vector<std::string>&
   return idx;
 }
 
+/// Indices in calcification_feature_names() of `names`; Error(Usage) naming an unknown one.
+std::vector<std::size_t> calcification_feature_indices(const std::vector<std::string>& names) {
+  std::vector<std::size_t> idx;
+  const auto& all = calcification_feature_names();
+  for (const auto& n : names) {
+    const auto it = std::find(all.begin(), all.end(), n);
+    if (it == all.end()) throw Error(ErrorCode::Usage, "unknown calcification feature (see calcification_feature_names())", n);
+    idx.push_back(static_cast<std::size_t>(it - all.begin()));
+  }
+  return idx;
+}
+
 /// `f` with the features at `ignored` set to 0: a constant column no tree can split on.
 std::vector<double> without_features(std::vector<double> f, const std::vector<std::size_t>& ignored) {
   for (const std::size_t i : ignored)
@@ -203,7 +215,8 @@ ClusterSet build_clusters(const TrainImage& im, const std::vector<double>& score
 /// (capped at 1): bright texture, the negatives the model must learn to tell from calcifications,
 /// is sampled more densely, and the weights keep the sample unbiased (importance sampling).
 std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const std::vector<char>& in,
-                                 const std::vector<int>& folds_in, double hardness_power = 0, bool skip_linear = false) {
+                                 const std::vector<int>& folds_in, double hardness_power = 0, bool skip_linear = false,
+                                 const std::vector<std::size_t>& ignored = {}) {
   constexpr double kMaxNegatives = 15000;
   auto used = [&](std::size_t i) {
     return in[i] && std::find(folds_in.begin(), folds_in.end(), images[i].fold) != folds_in.end();
@@ -226,11 +239,11 @@ std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const st
     for (std::size_t i = 0; i < im.candidates.size(); ++i) {
       if (im.labels[i] > 0.5f) {
         if (skip_linear && !im.linear.empty() && im.linear[i]) continue;
-        out.push_back({im.candidates[i].features, 1.f, 1.f});
+        out.push_back({without_features(im.candidates[i].features, ignored), 1.f, 1.f});
       } else if (im.labels[i] == 0.f) {
         const double keep = keep_all[next_negative++];
         const double u = static_cast<double>((h + i * 0x9E3779B97F4A7C15ull) % 1000003ull) / 1000003.0;
-        if (u < keep) out.push_back({im.candidates[i].features, 0.f, static_cast<float>(1.0 / keep)});
+        if (u < keep) out.push_back({without_features(im.candidates[i].features, ignored), 0.f, static_cast<float>(1.0 / keep)});
       }
     }
   }
@@ -270,17 +283,19 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
   const bool skip_linear = name == "general" && o.film_skip_linear;
   const int bag = name == "general" ? o.film_bag : 1;
   const std::vector<std::size_t> ignored =
-      name == "general" ? cluster_feature_indices(o.film_cluster_ignored) : std::vector<std::size_t>{};
+      cluster_feature_indices(name == "general" ? o.film_cluster_ignored : o.digital_cluster_ignored);
+  const std::vector<std::size_t> calc_ignored =
+      name == "digital" ? calcification_feature_indices(o.digital_calc_ignored) : std::vector<std::size_t>{};
   // inner[f][g]: stage-1 model trained without folds f and g; outer[f]: without fold f.
   std::vector<GbdtModel> outer(F);
   std::vector<std::vector<GbdtModel>> inner(F, std::vector<GbdtModel>(F));
   for (int f = 0; f < F; ++f) {
     outer[f] = GbdtModel::from_xgboost_json(
-        nlohmann::json::parse(train_gbdt(calc_samples(images, in, all_folds_except(F, {f}), hard, skip_linear), o, o.trees, o.depth, "", bag)));
+        nlohmann::json::parse(train_gbdt(calc_samples(images, in, all_folds_except(F, {f}), hard, skip_linear, calc_ignored), o, o.trees, o.depth, "", bag)));
     for (int g = 0; g < F; ++g) {
       if (g == f) continue;
       inner[f][g] = GbdtModel::from_xgboost_json(nlohmann::json::parse(
-          train_gbdt(calc_samples(images, in, all_folds_except(F, {f, g}), hard, skip_linear), o, o.trees, o.depth, "", bag)));
+          train_gbdt(calc_samples(images, in, all_folds_except(F, {f, g}), hard, skip_linear, calc_ignored), o, o.trees, o.depth, "", bag)));
     }
     log(name + ": stage 1, fold " + std::to_string(f) + " done");
   }
@@ -311,7 +326,7 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
         " training clusters)");
   }
   // final models on every member
-  r.calcification_model = train_gbdt(calc_samples(images, in, all_folds_except(F, {}), hard, skip_linear), o, o.trees, o.depth, "", bag);
+  r.calcification_model = train_gbdt(calc_samples(images, in, all_folds_except(F, {}), hard, skip_linear, calc_ignored), o, o.trees, o.depth, "", bag);
   std::vector<Sample> train2;
   for (std::size_t i = 0; i < images.size(); ++i) {
     if (!in[i] || !images[i].use_for_clusters) continue;
@@ -370,6 +385,8 @@ TrainReport train_models(const TrainOptions& o) {
                                 s.c_str());
   };
   cluster_feature_indices(o.film_cluster_ignored);  // an unknown name fails now, not after the data are read
+  cluster_feature_indices(o.digital_cluster_ignored);
+  calcification_feature_indices(o.digital_calc_ignored);
   // The models learn from every candidate of the silhouette, the film frame's dark edge band included
   // (its step gives hard negatives): `analyze` does not search that band (BreastParams::
   // remove_dark_edge_bands, session 20), but the models trained before it were kept (models/README.md).

@@ -74,6 +74,12 @@ struct TrainOptions {
   /// (session 15: MIAS cross-validation 0.594 -> 0.607, models/README.md). Names from
   /// cluster_feature_names(); empty = every feature (up to session 14).
   std::vector<std::string> film_cluster_ignored = {"mean_member_score", "strong_fraction", "median_member_score"};
+  /// Digital family: calcification and cluster features its models may not use (held constant in
+  /// training, as film_cluster_ignored). Names from calcification_feature_names() and
+  /// cluster_feature_names(); empty = every feature (the models). Session 23 measured grey-scale-free
+  /// digital models with them (models/README.md): not kept.
+  std::vector<std::string> digital_calc_ignored;
+  std::vector<std::string> digital_cluster_ignored;
   /// General (film) family: every calcification and cluster model is the average (in margin) of this
   /// many XGBoost models trained with different seeds (bagging, to lower the variance of the film
   /// figures; session 21, models/README.md). 1 = one model (up to session 20).
