@@ -239,12 +239,8 @@ void register_train(CLI::App& app, Runner& run) {
       };
       o.digital_calc_ignored = split_names(a->digital_calc_ignore);
       o.digital_cluster_ignored = split_names(a->digital_cluster_ignore);
-      o.film_cluster_ignored.clear();
-      if (a->film_cluster_ignore != "none" && !a->film_cluster_ignore.empty()) {
-        std::stringstream names(a->film_cluster_ignore);
-        for (std::string n; std::getline(names, n, ',');)
-          if (!n.empty()) o.film_cluster_ignored.push_back(n);
-      }
+      o.film_cluster_ignored =
+          a->film_cluster_ignore == "none" ? std::vector<std::string>{} : split_names(a->film_cluster_ignore);
       o.digital_models = a->digital_models == 1;
       if (a->calc_trees > 0) o.trees = a->calc_trees;
       if (a->calc_depth > 0) o.depth = a->calc_depth;

@@ -63,28 +63,24 @@ std::string cluster_monotone(const TrainOptions& o) {
   return m + ")";
 }
 
-/// Indices in cluster_feature_names() of `names`; Error(Usage) naming an unknown one.
-std::vector<std::size_t> cluster_feature_indices(const std::vector<std::string>& names) {
+/// Indices in `all` (a feature-name list) of `names`; Error(Usage) naming an unknown one.
+std::vector<std::size_t> feature_indices(const std::vector<std::string>& names, const std::vector<std::string>& all,
+                                         const std::string& what) {
   std::vector<std::size_t> idx;
-  const auto& all = cluster_feature_names();
   for (const auto& n : names) {
     const auto it = std::find(all.begin(), all.end(), n);
-    if (it == all.end()) throw Error(ErrorCode::Usage, "unknown cluster feature (see cluster_feature_names())", n);
+    if (it == all.end()) throw Error(ErrorCode::Usage, "unknown " + what + " feature (see " + what + "_feature_names())", n);
     idx.push_back(static_cast<std::size_t>(it - all.begin()));
   }
   return idx;
 }
 
-/// Indices in calcification_feature_names() of `names`; Error(Usage) naming an unknown one.
+std::vector<std::size_t> cluster_feature_indices(const std::vector<std::string>& names) {
+  return feature_indices(names, cluster_feature_names(), "cluster");
+}
+
 std::vector<std::size_t> calcification_feature_indices(const std::vector<std::string>& names) {
-  std::vector<std::size_t> idx;
-  const auto& all = calcification_feature_names();
-  for (const auto& n : names) {
-    const auto it = std::find(all.begin(), all.end(), n);
-    if (it == all.end()) throw Error(ErrorCode::Usage, "unknown calcification feature (see calcification_feature_names())", n);
-    idx.push_back(static_cast<std::size_t>(it - all.begin()));
-  }
-  return idx;
+  return feature_indices(names, calcification_feature_names(), "calcification");
 }
 
 /// `f` with the features at `ignored` set to 0: a constant column no tree can split on.
@@ -744,7 +740,12 @@ TrainReport train_models(const TrainOptions& o) {
       {"training_seconds",
        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count()},
   };
-  if (o.digital_models && o.digital_grey_variety) report.card["data"]["digital_grey_variety"] = true;  // session 23 experiment
+  // session 23 experiments: recorded only when used, so the committed card keeps its fields
+  if (o.digital_models && o.digital_grey_variety) report.card["data"]["digital_grey_variety"] = true;
+  if (o.digital_models && !o.digital_calc_ignored.empty())
+    report.card["data"]["digital_calcification_features_not_used"] = o.digital_calc_ignored;
+  if (o.digital_models && !o.digital_cluster_ignored.empty())
+    report.card["data"]["digital_cluster_features_not_used"] = o.digital_cluster_ignored;
   if (!o.out_dir.empty()) {
     fs::create_directories(o.out_dir);
     const auto write_text = train_detail::write_text_file;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "calcscope/core/error.h"
+#include "calcscope/io/grey_window.h"
 #include "calcscope/train/train.h"
 #include "test_support.h"
 #include "detect/gbdt.h"
@@ -125,6 +126,44 @@ TEST(AverageXgbModels, MarginIsTheMeanOfTheMembersMargins) {
   for (std::size_t i = 0; i < y.size(); ++i) x3.insert(x3.end(), {x[2 * i], x[2 * i + 1], 0.f});
   s.seed = 7;
   EXPECT_THROW(train_detail::average_xgb_models({members[0], train_detail::train_xgb_binary(x3, 3, y, w, s)}), Error);
+}
+
+// The session-23 experiment's grey scales (TrainOptions::digital_grey_variety) must stay inside the
+// grey window's dead band: analyze() leaves such an image as stored, so training saw what analysis sees.
+TEST(PhantomGreyVariety, StaysInsideTheGreyWindowsDeadBand) {
+  std::set<long> gains, offsets;
+  for (int i = 0; i < 240; ++i) {
+    const PhantomGrey g = phantom_grey_variety(i);
+    EXPECT_GE(g.gain, 0.88 - 1e-9);
+    EXPECT_LE(g.gain, 1.13 + 1e-9);
+    gains.insert(std::lround(g.gain * 1e4));
+    offsets.insert(std::lround(g.offset * 1e4));
+    // the trained region range, put on this grey scale, as the window measures it
+    TissueRange t;
+    t.low = g.offset + g.gain * kTrainedRegionLow;
+    t.high = g.offset + g.gain * kTrainedRegionHigh;
+    t.cells = 10000;
+    EXPECT_FALSE(off_trained_grey_scale(t)) << "phantom " << i << ": gain " << g.gain << ", offset " << g.offset;
+  }
+  EXPECT_EQ(gains.size(), 17u);
+  EXPECT_EQ(offsets.size(), 19u);
+}
+
+TEST(TrainOptions, UnknownIgnoredDigitalFeatureIsAUsageErrorAtOnce) {
+  for (int which = 0; which < 2; ++which) {
+    TrainOptions o;
+    o.phantoms = 0;
+    o.verbose = false;
+    o.out_dir.clear();
+    (which == 0 ? o.digital_calc_ignored : o.digital_cluster_ignored) = {"no_such_feature"};
+    try {
+      train_models(o);
+      FAIL() << "no error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::Usage);
+      EXPECT_NE(std::string(e.what()).find("no_such_feature"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(TrainOptions, UnknownIgnoredClusterFeatureIsAUsageErrorAtOnce) {
