@@ -102,11 +102,17 @@ TEST(ImageReports, ACautionReachesBothReports) {
   EXPECT_EQ(slurp(dir / "c2.patient.txt").find("saw in pieces"), std::string::npos);
 }
 
-TEST(ImageReports, InputWarningsAreListedForTheRadiologist) {
+/// A result with one cluster and two input warnings (one needing HTML escaping).
+AnalysisResult result_with_input_warnings() {
   AnalysisResult r = test::empty_result();
   test::add_cluster(r, test::pleomorphic(1, 80, 100));
   r.image_meta_only.info.warnings = {"lossy compressed image: the smallest calcifications may be altered",
                                      "pixel size <from> PixelSpacing"};
+  return r;
+}
+
+TEST(ImageReports, InputWarningsAreListedForTheRadiologist) {
+  const AnalysisResult r = result_with_input_warnings();
   test::TempDir dir;
   ReportRequest req;
   req.html = true;
@@ -123,10 +129,7 @@ TEST(ImageReports, InputWarningsAreListedForTheRadiologist) {
 
 // The patient is told, in plain words, that such notes exist (not their technical text).
 TEST(ImageReports, InputWarningsAreMentionedToThePatient) {
-  AnalysisResult r = test::empty_result();
-  test::add_cluster(r, test::pleomorphic(1, 80, 100));
-  r.image_meta_only.info.warnings = {"lossy compressed image: the smallest calcifications may be altered",
-                                     "pixel size from PixelSpacing"};
+  const AnalysisResult r = result_with_input_warnings();
   test::TempDir dir;
   ReportRequest req;
   req.patient = true;
