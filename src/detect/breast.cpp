@@ -226,6 +226,20 @@ PectoralFit find_pectoral(const cv::Mat& work, const cv::Mat& breast, int chest_
 
 }  // namespace
 
+bool darker_class_is_air(const std::vector<int>& hist, int t_otsu, int bg) {
+  t_otsu = std::clamp(t_otsu, 0, static_cast<int>(hist.size()) - 1);
+  long n = 0;
+  for (int v = 0; v <= t_otsu; ++v) n += hist[v];
+  if (n == 0) return true;  // nothing darker than the Otsu level: nothing to call tissue either
+  auto quantile = [&](double f) {
+    long acc = 0;
+    for (int v = 0; v <= t_otsu; ++v)
+      if ((acc += hist[v]) >= f * n) return v;
+    return t_otsu;
+  };
+  return quantile(0.75) - quantile(0.25) <= kAirMaxSpread * (t_otsu - bg) || bg <= kAirMaxLevel * t_otsu;
+}
+
 bool is_patch_sized(const Image& image) {
   return image.pixel_size_mm > 0 && image.width_mm() < kPatchMaxSideMm && image.height_mm() < kPatchMaxSideMm;
 }
@@ -275,6 +289,14 @@ BreastRegion segment_breast(const Image& image, const BreastParams& params) {
     acc += hist[v];
     if (acc * 2 >= below) { bg = v; break; }
   }
+  // A crop of breast tissue has no air: Otsu then splits fatty from dense tissue, and the "breast" would
+  // be the dense half. Only crop-sized images are asked (darker_class_is_air()); analyze() then takes
+  // the crop whole, as when no outline is found at all.
+  if (is_crop_sized(image) && !darker_class_is_air(hist, static_cast<int>(t_otsu), bg))
+    throw Error(ErrorCode::NotAMammogram,
+                "no air around the tissue (the darker grey levels are as textured as the rest): a crop of breast "
+                "tissue, not a whole breast",
+                image.info.source_path);
   const double t = bg + 0.35 * (t_otsu - bg);
   cv::Mat fg = w8 > t;
   const int open_k = odd(static_cast<int>(std::lround(3.0 / work_px_mm)));

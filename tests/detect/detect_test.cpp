@@ -226,6 +226,23 @@ TEST(Breast, PolarityEvidenceTellsAnInvertedImage) {
   EXPECT_FALSE(polarity_evidence(Image(5, 5, 0.2, 0.5f)).inverted);
 }
 
+// The darker Otsu class is air when it is flat (session 23): what the segmentation histograms of phantoms,
+// mini-MIAS and a crop of tissue look like.
+TEST(Breast, DarkerClassIsAirOnlyWhenItIsFlat) {
+  std::vector<int> air(256, 0), tissue(256, 0);
+  for (int v = 0; v <= 8; ++v) air[v] = v == 3 ? 5000 : 50;          // air at 3, a little skin above it
+  for (int v = 100; v <= 200; ++v) air[v] = tissue[v] = 40;          // the tissue itself
+  for (int v = 60; v <= 124; ++v) tissue[v] += 60;                   // fatty tissue below the Otsu level
+  EXPECT_TRUE(darker_class_is_air(air, 71, 3));
+  EXPECT_FALSE(darker_class_is_air(tissue, 124, 102));
+  EXPECT_TRUE(darker_class_is_air(std::vector<int>(256, 0), 0, 0));  // nothing darker: nothing to call tissue
+  // a film background with the breast's dark periphery in it: spread, but near black (mini-MIAS mdb134)
+  std::vector<int> film(256, 0);
+  for (int v = 0; v <= 60; ++v) film[v] = 100;
+  film[21] += 2000;
+  EXPECT_TRUE(darker_class_is_air(film, 80, 21));
+}
+
 TEST(Breast, EmptyImageIsNotAMammogram) {
   Image im(200, 200, 0.2, 0.0f);
   try {

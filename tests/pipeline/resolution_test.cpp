@@ -375,6 +375,43 @@ TEST(Patches, ACropWithoutABreastOutlineUnderTenCentimetresIsAnalysedWhole) {
   }
 }
 
+// A crop of breast tissue between 50 and 100 mm with no air around it (session 23): Otsu split it into
+// fatty and dense tissue, and only the dense half was searched (on an 80 mm crop of a phantom, 3130 of
+// its 6390 mm², with a false cluster). It is now analysed whole; a small breast with air is not.
+TEST(Patches, ACropOfTissueWithoutAirIsAnalysedWhole) {
+  PhantomSpec spec;
+  spec.seed = 4242;
+  spec.pixel_size_mm = 0.2;
+  spec.width_mm = 180;
+  spec.height_mm = 230;
+  const Image full = make_phantom(spec).image;
+  const int side = 400;  // 80 mm, inside the breast (the chest wall is at the left for laterality L)
+  Image crop(side, side, 0.2, 0.f);
+  const int x0 = 100, y0 = (full.height - side) / 2;  // 20-100 mm from the left, 75-155 mm from the top
+  for (int y = 0; y < side; ++y)
+    for (int x = 0; x < side; ++x) crop.at(x, y) = full.at(x0 + x, y0 + y);
+  ASSERT_TRUE(is_crop_sized(crop));
+  try {
+    (void)segment_breast(crop);
+    ADD_FAILURE() << "a crop of tissue was segmented as a breast";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::NotAMammogram);
+    EXPECT_NE(e.message().find("no air"), std::string::npos) << e.message();
+  }
+  const AnalysisResult r = analyze(crop);
+  EXPECT_TRUE(r.region.whole_image);
+  bool warned = false;
+  for (const auto& w : r.image_meta_only.info.warnings) warned |= w.find("no air around the tissue") != std::string::npos;
+  EXPECT_TRUE(warned);
+
+  PhantomSpec small = spec;  // a small breast, crop-sized, with air around it: segmented as before
+  small.width_mm = 90;
+  small.height_mm = 90;
+  const AnalysisResult s = analyze(make_phantom(small).image);
+  EXPECT_FALSE(s.region.whole_image);
+  EXPECT_LT(s.region.area_mm2, 0.6 * 90 * 90);
+}
+
 TEST(Patches, PixelsCoarserThanAnyMammogramAreWarnedAbout) {
   const auto warned = [](const AnalysisResult& r) {
     for (const auto& w : r.image_meta_only.info.warnings)
