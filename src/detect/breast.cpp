@@ -294,8 +294,8 @@ BreastRegion segment_breast(const Image& image, const BreastParams& params) {
   // the crop whole, as when no outline is found at all.
   if (is_crop_sized(image) && !darker_class_is_air(hist, static_cast<int>(t_otsu), bg))
     throw Error(ErrorCode::NotAMammogram,
-                "no air around the tissue (the darker grey levels are as textured as the rest): a crop of breast "
-                "tissue, not a whole breast",
+                std::string(kNoAirMessage) +
+                    " (the darker grey levels are as textured as the rest): a crop of breast tissue, not a whole breast",
                 image.info.source_path);
   const double t = bg + 0.35 * (t_otsu - bg);
   cv::Mat fg = w8 > t;

@@ -254,13 +254,13 @@ AnalysisResult analyze(const Image& image, const AnalyzeOptions& options, const 
                            BreastParams whole = bp;
                            whole.whole_image = true;
                            // (a segmentation with no air around the tissue, session 23, says why)
-                           const bool no_air = e.message().rfind("no air", 0) == 0;
+                           const bool no_air = e.message().rfind(kNoAirMessage, 0) == 0;
                            char buf[320];
                            std::snprintf(buf, sizeof buf,
                                          "%s in this %.0f x %.0f mm image, smaller than any "
                                          "detector: analysed as a crop of tissue (the whole image); pass "
                                          "--whole-image to say so, or check --pixel-size",
-                                         no_air ? "no air around the tissue" : "no breast outline found",
+                                         no_air ? kNoAirMessage : "no breast outline found",
                                          image.width_mm(), image.height_mm());
                            r.image_meta_only.info.warnings.push_back(buf);
                            return segment_breast(image, whole);

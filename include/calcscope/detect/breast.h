@@ -65,6 +65,8 @@ bool is_crop_sized(const Image& image);
 inline constexpr double kAirMaxSpread = 0.25;
 inline constexpr double kAirMaxLevel = 0.5;
 bool darker_class_is_air(const std::vector<int>& hist, int t_otsu, int bg);
+/// How segment_breast()'s NotAMammogram error for such a crop begins (analyze() words its warning by it).
+inline constexpr const char* kNoAirMessage = "no air around the tissue";
 
 /// Evidence that an image is stored with inverted polarity (dense tissue dark, air background
 /// bright), measured on ~1 mm blocks: the image splits (Otsu) into a darker and a brighter class;
