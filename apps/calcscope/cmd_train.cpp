@@ -27,6 +27,7 @@ struct TrainArgs {
   int film_bag = 1;
   int lumpy_every = 3;
   int grey_variety = 0;
+  int wide_imaging = 0;
   std::string film_cluster_ignore = "mean_member_score,strong_fraction,median_member_score";
   std::string digital_calc_ignore, digital_cluster_ignore;
   double infn_pixel_size = 0.1;
@@ -169,6 +170,10 @@ void register_train(CLI::App& app, Runner& run) {
                   "digital family: 1 = the varied-imaging phantoms are also written on other grey scales (gain 0.88-1.13, offset -0.03..0.04), 0 = as rendered")
       ->check(CLI::Range(0, 1))
       ->capture_default_str();
+  sub->add_option("--digital-wide-imaging", a->wide_imaging,
+                  "digital family: 1 = the varied-imaging phantoms span texture exponent 2.2-3.8, blur 0.02-0.12 mm, noise 0.5-2.5 (0 = 2.5-3.5, 0.04-0.10 mm, 0.7-1.8)")
+      ->check(CLI::Range(0, 1))
+      ->capture_default_str();
   sub->add_option("--digital-calc-ignore", a->digital_calc_ignore,
                   "digital family: comma-separated calcification features its calcification model may not use");
   sub->add_option("--digital-cluster-ignore", a->digital_cluster_ignore,
@@ -230,6 +235,7 @@ void register_train(CLI::App& app, Runner& run) {
       o.film_bag = a->film_bag;
       o.digital_lumpy_every = a->lumpy_every;
       o.digital_grey_variety = a->grey_variety != 0;
+      o.digital_wide_imaging = a->wide_imaging != 0;
       auto split_names = [](const std::string& list) {
         std::vector<std::string> out;
         std::stringstream names(list);

@@ -336,7 +336,9 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
 
 }  // namespace
 
-PhantomImaging phantom_imaging_variety(int i) {
+PhantomImaging phantom_imaging_variety(int i, bool wide) {
+  if (wide)
+    return {2.2 + 0.16 * ((i * 7) % 11), 0.02 + 0.1 / 6 * ((i * 5) % 7), 0.5 + 2.0 / 12 * ((i * 3) % 13)};
   return {2.5 + 0.1 * ((i * 7) % 11), 0.04 + 0.01 * ((i * 5) % 7), 0.7 + 1.1 / 12 * ((i * 3) % 13)};
 }
 
@@ -459,7 +461,7 @@ TrainReport train_models(const TrainOptions& o) {
       spec.scattered_benign = 3 + i % 4;
       spec.noise = 0.8 + 0.1 * (i % 5);
       if (varied) {
-        const PhantomImaging v = phantom_imaging_variety(i);
+        const PhantomImaging v = phantom_imaging_variety(i, o.digital_wide_imaging);
         spec.texture_beta = v.texture_beta;
         spec.blur_mm = v.blur_mm;
         spec.noise = v.noise;
@@ -742,6 +744,7 @@ TrainReport train_models(const TrainOptions& o) {
   };
   // session 23 experiments: recorded only when used, so the committed card keeps its fields
   if (o.digital_models && o.digital_grey_variety) report.card["data"]["digital_grey_variety"] = true;
+  if (o.digital_models && o.digital_wide_imaging) report.card["data"]["digital_wide_imaging"] = true;
   if (o.digital_models && !o.digital_calc_ignored.empty())
     report.card["data"]["digital_calcification_features_not_used"] = o.digital_calc_ignored;
   if (o.digital_models && !o.digital_cluster_ignored.empty())

@@ -66,6 +66,24 @@ TEST(PhantomImagingVariety, CoversTheDocumentedRangesOnIndependentGrids) {
   EXPECT_EQ(phantom_imaging_variety(17).noise, phantom_imaging_variety(17).noise);
 }
 
+// The wide ranges (TrainOptions::digital_wide_imaging) reach the documented ends on the same grids.
+TEST(PhantomImagingVariety, WideRangesReachTheirDocumentedEnds) {
+  double lo_beta = 9, hi_beta = 0, lo_blur = 9, hi_blur = 0, lo_noise = 9, hi_noise = 0;
+  for (int i = 0; i < 240; ++i) {
+    const PhantomImaging v = phantom_imaging_variety(i, true);
+    lo_beta = std::min(lo_beta, v.texture_beta), hi_beta = std::max(hi_beta, v.texture_beta);
+    lo_blur = std::min(lo_blur, v.blur_mm), hi_blur = std::max(hi_blur, v.blur_mm);
+    lo_noise = std::min(lo_noise, v.noise), hi_noise = std::max(hi_noise, v.noise);
+  }
+  EXPECT_NEAR(lo_beta, 2.2, 1e-9);
+  EXPECT_NEAR(hi_beta, 3.8, 1e-9);
+  EXPECT_NEAR(lo_blur, 0.02, 1e-9);
+  EXPECT_NEAR(hi_blur, 0.12, 1e-9);
+  EXPECT_NEAR(lo_noise, 0.5, 1e-9);
+  EXPECT_NEAR(hi_noise, 2.5, 1e-9);
+  EXPECT_NE(phantom_imaging_variety(5, true).noise, phantom_imaging_variety(5).noise);
+}
+
 TEST(NegativeKeepProbabilities, UniformHardAndUnderBudget) {
   // no more negatives than the budget: all kept
   EXPECT_EQ(negative_keep_probabilities({1, 5, 2}, 10), (std::vector<double>{1, 1, 1}));

@@ -53,6 +53,11 @@ struct TrainOptions {
   /// grey calibration. The spread stays inside the grey window's dead band (docs/algorithms.md
   /// section 2), where analyze() leaves the grey levels as stored. false = as rendered (the models).
   bool digital_grey_variety = false;
+  /// Digital family only (experiment of session 24; models/README.md): the varied-imaging phantoms
+  /// span wider ranges, texture exponent 2.2-3.8, blur 0.02-0.12 mm, noise 0.5-2.5
+  /// (phantom_imaging_variety(i, true)), so that the digital models have seen the imaging where
+  /// scripts/stress.sh finds them failing. false = 2.5-3.5, 0.04-0.10 mm, 0.7-1.8.
+  bool digital_wide_imaging = false;
   /// With digital_models, which phantoms the general (film) family learns from: 0 = every
   /// generator-default phantom (70/100/200 um, as up to session 11), 1 = the 200 um ones only,
   /// 2 = the 200 um ones in both renderings (default and varied imaging).
@@ -108,7 +113,9 @@ TrainReport train_models(const TrainOptions& options);
 struct PhantomImaging {
   double texture_beta, blur_mm, noise;
 };
-PhantomImaging phantom_imaging_variety(int i);
+/// wide (TrainOptions::digital_wide_imaging, session 24): texture exponent 2.2-3.8, blur 0.02-0.12 mm,
+/// noise 0.5-2.5 on the same grids.
+PhantomImaging phantom_imaging_variety(int i, bool wide = false);
 
 /// Grey scale of varied-imaging training phantom i (TrainOptions::digital_grey_variety): gain
 /// 0.88-1.13 on a grid of 17 steps and offset -0.03..0.04 on a grid of 19 (prime, independent of the
