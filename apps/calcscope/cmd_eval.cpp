@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "calcscope/core/error.h"
+#include "calcscope/report/json_output.h"
 #include "calcscope/eval/eval.h"
 #include "commands.h"
 
@@ -81,7 +82,7 @@ int run_patch_eval(const EvalArgs& a) {
                         {"patch_score", "best calcification score in the file (0 if none)"},
                         {"cluster_score_auc", auck},
                         {"cluster_score", "best cluster score in the file (0 if none)"}};
-    write_text(j.dump(2) + "\n", a.output);
+    write_text(json_text(j, 2) + "\n", a.output);
   }
   return 0;
 }
@@ -105,7 +106,7 @@ int run_eval(const EvalArgs& a) {
 
   std::cout << eval::format_report(report);
   if (!a.output.empty()) {
-    write_text(eval::report_to_json(report).dump(2) + "\n", a.output);
+    write_text(json_text(eval::report_to_json(report), 2) + "\n", a.output);
     std::cout << "\nwrote " << a.output << "\n";
   }
   return 0;

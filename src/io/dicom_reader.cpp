@@ -21,6 +21,7 @@
 #include <limits>
 #include <sstream>
 
+#include "calcscope/core/text.h"
 #include "calcscope/io/image_reader.h"
 #include "calcscope/io/grey_window.h"
 #include "io/dicom_codecs.h"
@@ -43,17 +44,18 @@ std::string upper(std::string s) {
   return s;
 }
 
-/// One value of a top-level attribute (pos = value index), trimmed; "" when absent.
+/// One value of a top-level attribute (pos = value index), trimmed, as valid UTF-8 (undeclared
+/// character sets read as Latin-1: valid_utf8()); "" when absent.
 std::string get_string(DcmItem& item, const DcmTagKey& key, unsigned long pos = 0) {
   OFString value;
-  if (item.findAndGetOFString(key, value, pos, OFFalse).good()) return trim(value.c_str());
+  if (item.findAndGetOFString(key, value, pos, OFFalse).good()) return valid_utf8(trim(value.c_str()));
   return {};
 }
 
 /// All values joined with '\'.
 std::string get_all(DcmItem& item, const DcmTagKey& key) {
   OFString value;
-  if (item.findAndGetOFStringArray(key, value, OFFalse).good()) return trim(value.c_str());
+  if (item.findAndGetOFStringArray(key, value, OFFalse).good()) return valid_utf8(trim(value.c_str()));
   return {};
 }
 

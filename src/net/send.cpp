@@ -1,6 +1,7 @@
 // Storage SCU on DCMTK's DcmSCU: one association, C-ECHO, one C-STORE per file, per-file status.
 #include "calcscope/net/send.h"
 
+#include "calcscope/core/text.h"
 #include "calcscope/io/image_reader.h"
 
 #include "net_common.h"
@@ -49,7 +50,7 @@ bool can_decompress(const std::string& ts) {
 
 std::string get(DcmItem* item, const DcmTagKey& key) {
   OFString v;
-  if (item && item->findAndGetOFString(key, v).good()) return std::string(v.c_str());
+  if (item && item->findAndGetOFString(key, v).good()) return valid_utf8(v.c_str());
   return {};
 }
 

@@ -128,11 +128,16 @@ nlohmann::json analysis_to_json(const AnalysisResult& r) {
   return j;
 }
 
+std::string json_text(const nlohmann::json& json, int indent) {
+  return json.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void write_json_file(const nlohmann::json& json, const std::filesystem::path& path) {
+  const std::string text = json_text(json);
   std::ofstream out(path);
   if (!out) throw Error(ErrorCode::OutputFailed, "cannot write (check the output directory exists and is writable)",
                         path.string());
-  out << json.dump(1) << "\n";
+  out << text << "\n";
   if (!out) throw Error(ErrorCode::OutputFailed, "write failed (disk full?)", path.string());
 }
 

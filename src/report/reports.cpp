@@ -6,6 +6,7 @@
 #include "calcscope/assess/assess.h"
 #include "calcscope/assess/describe.h"
 #include "calcscope/core/error.h"
+#include "calcscope/report/json_output.h"
 #include "calcscope/sr/mammo_cad_sr.h"
 #include "html_common.h"
 
@@ -124,7 +125,7 @@ nlohmann::json write_exam_reports(const ExamResult& exam, const std::vector<std:
                                   const ReportRequest& request, const std::filesystem::path& dir,
                                   const std::string& study) {
   nlohmann::json j = exam_to_json(exam);
-  write_text(dir / (study + ".exam.json"), j.dump(2) + "\n");
+  write_text(dir / (study + ".exam.json"), json_text(j, 2) + "\n");
   if (request.html) write_text(dir / (study + ".report.html"), exam_report_html(exam, images));
   if (request.patient) {
     PatientSummary s = patient_summary_for_exam(exam);
@@ -140,7 +141,7 @@ nlohmann::json write_exam_reports(const ExamResult& exam, const std::vector<std:
       const SrWriteSummary sum = write_mammo_cad_sr(inputs, spatial_links_from_descriptions(inputs),
                                                     dir / (study + ".sr.dcm"), sr_options(inputs.front().info));
       j["sr"] = sr_summary_json(sum);
-      write_text(dir / (study + ".exam.json"), j.dump(2) + "\n");
+      write_text(dir / (study + ".exam.json"), json_text(j, 2) + "\n");
     }
   }
   return j;

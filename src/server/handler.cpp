@@ -169,7 +169,7 @@ HttpResponse error_response(ErrorCode code, const std::string& message, int http
   HttpResponse r;
   r.status = http_status > 0 ? http_status : error_info(code).http_status;
   r.content_type = kJson;
-  r.body = error_json(code, message).dump(1) + "\n";
+  r.body = json_text(error_json(code, message)) + "\n";
   r.error_name = std::string(error_info(code).name);
   return r;
 }

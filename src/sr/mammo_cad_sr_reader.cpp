@@ -20,6 +20,7 @@
 #include "dcmtk/dcmdata/dcitem.h"
 #include "dcmtk/dcmdata/dcsequen.h"
 
+#include "calcscope/core/text.h"
 #include "calcscope/core/error.h"
 #include "calcscope/sr/codes.h"
 #include "calcscope/sr/mammo_cad_sr.h"
@@ -48,7 +49,7 @@ struct Node {
 
 std::string get_string(DcmItem& item, const DcmTagKey& tag) {
   OFString v;
-  if (item.findAndGetOFStringArray(tag, v).good()) return v.c_str();
+  if (item.findAndGetOFStringArray(tag, v).good()) return valid_utf8(v.c_str());
   return {};
 }
 

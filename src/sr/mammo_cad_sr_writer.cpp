@@ -18,6 +18,8 @@
 
 #include "dcmtk/config/osconfig.h"  // must come first
 #include "dcmtk/dcmdata/dcdeftag.h"
+#include "dcmtk/dcmdata/dcvrda.h"
+#include "dcmtk/dcmdata/dcvrtm.h"
 #include "dcmtk/dcmdata/dcfilefo.h"
 #include "dcmtk/dcmdata/dcuid.h"
 #include "dcmtk/dcmsr/dsrdoc.h"
@@ -487,8 +489,19 @@ class Writer {
     } else if (!in.info.view.empty()) {
       summary_.warnings.push_back("view '" + in.info.view + "' is not in CID 4014; not written");
     }
-    if (!in.info.study_date.empty()) b.date_or_time(img, DT::VT_Date, sr::kStudyDate, in.info.study_date);  // row 7
-    if (!in.info.study_time.empty()) b.date_or_time(img, DT::VT_Time, sr::kStudyTime, in.info.study_time);  // row 8
+    // rows 7-8: optional, so a damaged value in the image's header is left out rather than failing the SR
+    if (!in.info.study_date.empty()) {
+      if (DcmDate::checkStringValue(in.info.study_date.c_str(), "1").good())
+        b.date_or_time(img, DT::VT_Date, sr::kStudyDate, in.info.study_date);  // row 7
+      else
+        summary_.warnings.push_back("study date '" + in.info.study_date + "' is not a DICOM date (YYYYMMDD); not written");
+    }
+    if (!in.info.study_time.empty()) {
+      if (DcmTime::checkStringValue(in.info.study_time.c_str(), "1").good())
+        b.date_or_time(img, DT::VT_Time, sr::kStudyTime, in.info.study_time);  // row 8
+      else
+        summary_.warnings.push_back("study time '" + in.info.study_time + "' is not a DICOM time (HHMMSS); not written");
+    }
     if (in.pixel_size_mm > 0) {
       b.num(img, DT::RT_hasAcqContext, sr::kHorizontalPixelSpacing, in.pixel_size_mm, sr::kUnitMillimeter);  // row 11
       b.num(img, DT::RT_hasAcqContext, sr::kVerticalPixelSpacing, in.pixel_size_mm, sr::kUnitMillimeter);    // row 12

@@ -124,5 +124,24 @@ TEST_F(CliBadInput, BatchWithOneBadFileExitsOneAndKeepsTheGoodResult) {
   EXPECT_TRUE(contains(r.output, "not_an_image")) << r.output;
 }
 
+// Text that is not UTF-8, in a header without a declared character set or in a file name, is not a
+// reason to fail: the image is analysed and its JSON written (before session 24: exit 70, internal).
+TEST_F(CliBadInput, EightBitHeaderTextAndFileNameAreAnalysed) {
+  const auto& d = dir_.path();
+  test::Crafted latin1;
+  latin1.rows = 600;
+  latin1.cols = 600;
+  latin1.patient_name = "M\xfcller^Anna";
+  latin1.study_date = "2024\x9a" "0101";
+  test::craft(d / "latin1.dcm", latin1);
+  std::filesystem::copy_file(d / "raster.png", d / "bad\xffname.png");
+  const auto out = dir_ / "text_out";
+  const auto r = test::run_cli("analyze " + quoted(d / "latin1.dcm") + " " + quoted(d / "bad\xffname.png") +
+                               " --pixel-size 0.1 --output " + quoted(out));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "latin1.json")) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "bad\xffname.json")) << r.output;
+}
+
 }  // namespace
 }  // namespace calcscope

@@ -24,6 +24,8 @@ struct Crafted {
   std::string sop_class = UID_DigitalMammographyXRayImageStorageForPresentation;
   std::string modality = "MG";
   bool spacing = true;
+  std::string patient_name;  ///< raw bytes, no SpecificCharacterSet written; empty = none
+  std::string study_date;    ///< raw bytes; empty = none
 };
 
 /// A hand-made DICOM file (through DCMTK directly, to create headers our writer refuses to write).
@@ -34,6 +36,8 @@ inline void craft(const std::filesystem::path& p, const Crafted& c) {
   ds->putAndInsertString(DCM_SOPInstanceUID, "1.2.826.0.1.3680043.2.1143.1");
   ds->putAndInsertString(DCM_Modality, c.modality.c_str());
   if (c.spacing) ds->putAndInsertString(DCM_ImagerPixelSpacing, "0.1\\0.1");
+  if (!c.patient_name.empty()) ds->putAndInsertString(DCM_PatientName, c.patient_name.c_str());
+  if (!c.study_date.empty()) ds->putAndInsertString(DCM_StudyDate, c.study_date.c_str());
   if (c.pixel_data) {
     ds->putAndInsertUint16(DCM_SamplesPerPixel, static_cast<Uint16>(c.samples));
     ds->putAndInsertString(DCM_PhotometricInterpretation, c.photometric.c_str());

@@ -211,6 +211,19 @@ TEST(DicomRead, IdentityTagsAreFilled) {
   EXPECT_FALSE(read.info.series_instance_uid.empty());
 }
 
+// A header in an undeclared 8-bit character set (common in old files) reaches every output as valid
+// UTF-8: read as Latin-1. Until session 24 such bytes made the analysis JSON fail (exit 70).
+TEST(DicomRead, UndeclaredEightBitTextIsReadAsLatin1) {
+  test::TempDir dir("calcscope-io-latin1");
+  test::Crafted c;
+  c.patient_name = "M\xfcller^Anna";
+  c.study_date = "2024\x9a" "0101";
+  test::craft(dir / "latin1.dcm", c);
+  const Image read = read_dicom(dir / "latin1.dcm");
+  EXPECT_EQ(read.info.patient_name, "M\xc3\xbcller^Anna");  // Müller in UTF-8
+  EXPECT_EQ(read.info.study_date, "2024\xc2\x9a" "0101");
+}
+
 std::string run_command(const std::string& cmd) {
   std::string out;
   FILE* pipe = popen(cmd.c_str(), "r");

@@ -31,6 +31,16 @@ TEST(HtmlEscape, EscapesEverythingSpecial) {
   EXPECT_EQ(html_escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
 }
 
+// A string that is not UTF-8 (a file name's bytes) does not fail the whole JSON: its bad bytes
+// become U+FFFD, and the file reads back.
+TEST(JsonText, InvalidUtf8BecomesReplacementCharacters) {
+  const nlohmann::json j = {{"source", std::string("bad\xffname.png")}, {"n", 1}};
+  EXPECT_EQ(json_text(j, -1), "{\"n\":1,\"source\":\"bad\xef\xbf\xbdname.png\"}");
+  test::TempDir dir("calcscope-json-text");
+  write_json_file(j, dir / "out.json");
+  EXPECT_EQ(read_json_file(dir / "out.json").at("source"), "bad\xef\xbf\xbdname.png");
+}
+
 TEST(MonthAfter, AddsMonths) {
   EXPECT_EQ(month_after("20260101", 6), "July 2026");
   EXPECT_EQ(month_after("20261115", 2), "January 2027");
