@@ -34,6 +34,10 @@ namespace {
 using DT = DSRTypes;
 constexpr const char* kDigitalMammographyForPresentation = "1.2.840.10008.5.1.4.1.1.1.2";
 
+/// A non-empty, valid DICOM date (DA: YYYYMMDD) / time (TM: HHMMSS.FFFFFF, parts optional).
+bool valid_da(const std::string& v) { return !v.empty() && DcmDate::checkStringValue(v.c_str(), "1").good(); }
+bool valid_tm(const std::string& v) { return !v.empty() && DcmTime::checkStringValue(v.c_str(), "1").good(); }
+
 DSRCodedEntryValue coded(const sr::Code& c) {
   return DSRCodedEntryValue(OFString(c.value.data(), c.value.size()), OFString(c.scheme.data(), c.scheme.size()),
                             OFString(c.meaning.data(), c.meaning.size()));
@@ -124,9 +128,14 @@ class TreeBuilder {
 
   size_t image(size_t parent, const std::string& sop_class, const std::string& sop_instance) {
     const size_t id = add(parent, DT::RT_contains, DT::VT_Image, nullptr, "IMAGE");
-    check(tree_.getCurrentContentItem().setImageReference(
-              DSRImageReferenceValue(sop_class.c_str(), sop_instance.c_str())),
-          "IMAGE reference");
+    // the UIDs come from the input's header: one DCMTK refuses (damaged, or a SOP class that is not
+    // an image) is the input's fault, not a writer bug
+    const OFCondition c = tree_.getCurrentContentItem().setImageReference(
+        DSRImageReferenceValue(sop_class.c_str(), sop_instance.c_str()));
+    if (c.bad())
+      throw Error(ErrorCode::InvalidData, "the SR cannot reference the image (SOP Class UID '" + sop_class +
+                                              "', SOP Instance UID '" + sop_instance + "'): " + c.text() +
+                                              " (check the input DICOM header)");
     return id;
   }
 
@@ -361,8 +370,9 @@ class Writer {
     hdr(doc.createNewSeriesInStudy(study_uid_.c_str()), "Study Instance UID");
     hdr(doc.setPatientName(info.patient_name.c_str(), false), "Patient Name");
     hdr(doc.setPatientID(info.patient_id.c_str(), false), "Patient ID");
-    if (!info.study_date.empty()) hdr(doc.setStudyDate(info.study_date.c_str(), false), "Study Date");
-    if (!info.study_time.empty()) hdr(doc.setStudyTime(info.study_time.c_str(), false), "Study Time");
+    // a damaged date or time stays out (Type 2: empty); the image library entry warns about it
+    if (valid_da(info.study_date)) hdr(doc.setStudyDate(info.study_date.c_str(), false), "Study Date");
+    if (valid_tm(info.study_time)) hdr(doc.setStudyTime(info.study_time.c_str(), false), "Study Time");
     if (!info.accession_number.empty()) hdr(doc.setAccessionNumber(info.accession_number.c_str(), false), "Accession Number");
     hdr(doc.setManufacturer(opt_.manufacturer.c_str(), false), "Manufacturer");
     hdr(doc.setManufacturerModelName(opt_.model_name.c_str(), false), "Manufacturer's Model Name");
@@ -491,13 +501,13 @@ class Writer {
     }
     // rows 7-8: optional, so a damaged value in the image's header is left out rather than failing the SR
     if (!in.info.study_date.empty()) {
-      if (DcmDate::checkStringValue(in.info.study_date.c_str(), "1").good())
+      if (valid_da(in.info.study_date))
         b.date_or_time(img, DT::VT_Date, sr::kStudyDate, in.info.study_date);  // row 7
       else
         summary_.warnings.push_back("study date '" + in.info.study_date + "' is not a DICOM date (YYYYMMDD); not written");
     }
     if (!in.info.study_time.empty()) {
-      if (DcmTime::checkStringValue(in.info.study_time.c_str(), "1").good())
+      if (valid_tm(in.info.study_time))
         b.date_or_time(img, DT::VT_Time, sr::kStudyTime, in.info.study_time);  // row 8
       else
         summary_.warnings.push_back("study time '" + in.info.study_time + "' is not a DICOM time (HHMMSS); not written");

@@ -1,6 +1,8 @@
 // Mammography CAD SR: write, validate with dicom3tools' dciodvfy and DCMTK's dsrdump, read back.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -439,6 +441,36 @@ TEST(MammoCadSr, BadInputIsRefusedWithAClearError) {
     FAIL() << "expected Error(OutputFailed)";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::OutputFailed);
+  }
+}
+
+// A damaged header is the input's fault (session 24, found by damaging files at random): a study date
+// or time that is not DA / TM is left out with a warning, and a SOP class DCMTK will not reference as
+// an image is Error(InvalidData) naming the UIDs. Both used to be internal errors.
+TEST(MammoCadSr, DamagedHeaderValuesAreTheInputsFault) {
+  TempDir dir("calcscope-sr");
+  AnalysisResult result;
+  ImageInfo info = make_info("L", "CC", "1.2.826.0.1.3680043.8.498.7");
+  info.study_date = "2024\xc2\x9a" "0101";
+  info.study_time = "09x000";
+  SrImageInput in{info, 100, 100, 0.1, &result, nullptr};
+  const SrWriteSummary s = write_mammo_cad_sr({in}, {}, dir / "dates.sr.dcm", fixed_options());
+  const auto warned = [&](const std::string& what) {
+    return std::any_of(s.warnings.begin(), s.warnings.end(),
+                       [&](const std::string& w) { return w.find(what) != std::string::npos; });
+  };
+  EXPECT_TRUE(warned("study date")) << testing::PrintToString(s.warnings);
+  EXPECT_TRUE(warned("study time")) << testing::PrintToString(s.warnings);
+  expect_valid_dicom(dir / "dates.sr.dcm");
+
+  in.info = make_info("L", "CC", "1.2.826.0.1.3680043.8.498.8");
+  in.info.sop_class_uid = "1.2.840.10008.5.1.4.1.1.1.22";  // a UID, but no image storage class
+  try {
+    write_mammo_cad_sr({in}, {}, dir / "class.sr.dcm", fixed_options());
+    FAIL() << "expected Error(InvalidData)";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidData) << e.what();
+    EXPECT_NE(std::string(e.what()).find("1.2.840.10008.5.1.4.1.1.1.22"), std::string::npos) << e.what();
   }
 }
 
