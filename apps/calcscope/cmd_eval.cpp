@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "calcscope/core/error.h"
-#include "calcscope/report/json_output.h"
 #include "calcscope/eval/eval.h"
+#include "calcscope/report/json_output.h"
 #include "commands.h"
 
 namespace calcscope::cli {
