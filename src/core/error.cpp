@@ -20,7 +20,7 @@ const std::vector<ErrorInfo>& error_table() {
        "zero, absurd (too large or too small) or inconsistent dimensions, or truncated pixel data"},
       {ErrorCode::DecodeFailed, "decode_failed", 10, 422, "compressed pixel data could not be decoded"},
       {ErrorCode::OutputFailed, "output_failed", 11, 500, "an output file could not be written"},
-      {ErrorCode::InvalidData, "invalid_data", 12, 422, "a non-image input (truth, JSON) is malformed"},
+      {ErrorCode::InvalidData, "invalid_data", 12, 422, "a non-image input (truth, JSON) is malformed, or an image header value cannot go into the requested SR"},
       {ErrorCode::PeerUnreachable, "peer_unreachable", 13, 502,
        "DICOM network: the peer could not be reached (connection refused, unknown host, timeout) or the "
        "association was lost"},

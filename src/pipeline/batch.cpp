@@ -104,21 +104,34 @@ FileOutcome write_outputs(const Image& image, const AnalysisResult& result, cons
   out.stem = stem;
   nlohmann::json j = analysis_to_json(result);
   const ReportRequest& rq = options.reports;
-  // description + assessment fields; reports beside the JSON
-  nlohmann::json extra = (rq.html || rq.patient || rq.sr)
-                             ? write_image_reports(image, result, rq, options.output_dir, stem)
-                             : describe_and_assess(image, result);
-  for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
-  // per-cluster BI-RADS words on the cluster entries themselves (added fields, schema-compatible)
-  if (j.contains("description") && j["description"].contains("clusters"))
-    for (const auto& d : j["description"]["clusters"])
-      for (auto& k : j["clusters"])
-        if (k["id"] == d.value("cluster_id", -1)) {
-          for (const char* f : {"morphology", "distribution", "category", "likelihood_of_malignancy"})
-            if (d.contains(f)) k[f] = d[f];
-        }
   const fs::path json_path = options.output_dir / (stem + ".json");
-  write_json_file(j, json_path);
+  // description + assessment fields (from the reports when asked for); per-cluster BI-RADS words also
+  // on the cluster entries themselves (added fields, schema-compatible)
+  const auto write_json = [&](const nlohmann::json& extra) {
+    for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
+    if (j.contains("description") && j["description"].contains("clusters"))
+      for (const auto& d : j["description"]["clusters"])
+        for (auto& k : j["clusters"])
+          if (k["id"] == d.value("cluster_id", -1)) {
+            for (const char* f : {"morphology", "distribution", "category", "likelihood_of_malignancy"})
+              if (d.contains(f)) k[f] = d[f];
+          }
+    write_json_file(j, json_path);
+  };
+  if (rq.html || rq.patient || rq.sr) {
+    nlohmann::json extra;
+    try {
+      extra = write_image_reports(image, result, rq, options.output_dir, stem);
+    } catch (const Error&) {
+      // a report could not be written (e.g. the header will not go into an SR): the file fails with
+      // that error, but the analysis itself is kept
+      write_json(describe_and_assess(image, result));
+      throw;
+    }
+    write_json(extra);
+  } else {
+    write_json(describe_and_assess(image, result));
+  }
   out.outputs.push_back(json_path);
   if (options.overlay) {
     const fs::path ov = options.output_dir / (stem + ".overlay.png");

@@ -143,5 +143,24 @@ TEST_F(CliBadInput, EightBitHeaderTextAndFileNameAreAnalysed) {
   EXPECT_TRUE(std::filesystem::exists(out / "bad\xffname.json")) << r.output;
 }
 
+// An SR that cannot be written (here: a SOP class DCMTK will not reference as an image) fails the file
+// with invalid_data naming it, but the analysis JSON is still written (session 24).
+TEST_F(CliBadInput, AnSrTheHeaderCannotGiveKeepsTheAnalysisJson) {
+  const auto& d = dir_.path();
+  test::Crafted odd;
+  odd.rows = 600;
+  odd.cols = 600;
+  odd.sop_class = "1.2.840.10008.5.1.4.1.1.1.22";  // a UID, but no image storage class
+  odd.study_uid = "1.2.826.0.1.3680043.2.1143.2";
+  test::craft(d / "odd_class.dcm", odd);
+  const auto out = dir_ / "sr_out";
+  const auto r = test::run_cli("analyze " + quoted(d / "odd_class.dcm") + " --report sr --output " + quoted(out));
+  EXPECT_EQ(r.exit_code, 12) << r.output;
+  EXPECT_TRUE(contains(r.output, "odd_class.dcm")) << r.output;
+  EXPECT_TRUE(contains(r.output, "1.2.840.10008.5.1.4.1.1.1.22")) << r.output;
+  EXPECT_TRUE(std::filesystem::exists(out / "odd_class.json")) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(out / "odd_class.sr.dcm"));
+}
+
 }  // namespace
 }  // namespace calcscope

@@ -26,6 +26,7 @@ struct Crafted {
   bool spacing = true;
   std::string patient_name;  ///< raw bytes, no SpecificCharacterSet written; empty = none
   std::string study_date;    ///< raw bytes; empty = none
+  std::string study_uid;     ///< Study Instance UID; empty = none (Series Instance UID too)
 };
 
 /// A hand-made DICOM file (through DCMTK directly, to create headers our writer refuses to write).
@@ -38,6 +39,10 @@ inline void craft(const std::filesystem::path& p, const Crafted& c) {
   if (c.spacing) ds->putAndInsertString(DCM_ImagerPixelSpacing, "0.1\\0.1");
   if (!c.patient_name.empty()) ds->putAndInsertString(DCM_PatientName, c.patient_name.c_str());
   if (!c.study_date.empty()) ds->putAndInsertString(DCM_StudyDate, c.study_date.c_str());
+  if (!c.study_uid.empty()) {
+    ds->putAndInsertString(DCM_StudyInstanceUID, c.study_uid.c_str());
+    ds->putAndInsertString(DCM_SeriesInstanceUID, (c.study_uid + ".1").c_str());
+  }
   if (c.pixel_data) {
     ds->putAndInsertUint16(DCM_SamplesPerPixel, static_cast<Uint16>(c.samples));
     ds->putAndInsertString(DCM_PhotometricInterpretation, c.photometric.c_str());
