@@ -11,6 +11,7 @@
 
 #include "calcscope/io/image_reader.h"
 #include "calcscope/io/image_writer.h"
+#include "io/png_check.h"
 #include "io/io_common.h"
 
 namespace calcscope {
@@ -127,7 +128,7 @@ void infer_view_from_name(const std::filesystem::path& path, ImageInfo& info) {
 
 Image read_raster(const std::filesystem::path& path, const ReadOptions& options) {
   const std::string name = display_name(path);
-  io_detail::check_input_file(path);
+  const auto file_size = io_detail::check_input_file(path);
   const auto head = io_detail::read_head(path, 16);
   const Magic m = sniff(head);
   if (m != Magic::Png && m != Magic::Pnm && m != Magic::Tiff) unsupported(m, head, name);
@@ -141,7 +142,16 @@ Image read_raster(const std::filesystem::path& path, const ReadOptions& options)
 
   cv::Mat mat;
   try {
-    mat = cv::imread(path.string(), cv::IMREAD_UNCHANGED);
+    if (m == Magic::Png) {
+      // walked first, so that a damaged file gets our message instead of libpng's on stderr
+      const auto bytes = io_detail::read_head(path, static_cast<std::size_t>(file_size));
+      const std::string problem = io_detail::png_structure_problem(bytes);
+      if (!problem.empty())
+        throw Error(ErrorCode::DecodeFailed, "the PNG file cannot be decoded: " + problem + "; export it again", name);
+      mat = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
+    } else {
+      mat = cv::imread(path.string(), cv::IMREAD_UNCHANGED);
+    }
   } catch (const cv::Exception& e) {
     throw Error(ErrorCode::DecodeFailed,
                 std::string("the ") + format_name(m, path) + " file could not be decoded (" + e.what() +

@@ -1,0 +1,113 @@
+// The PNG structure check that runs before libpng (src/io/png_check.h).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "calcscope/io/image_reader.h"
+#include "calcscope/io/image_writer.h"
+#include "io/png_check.h"
+#include "io_test_util.h"
+#include "test_support.h"
+
+namespace calcscope {
+namespace {
+
+using test::contains;
+using Bytes = std::vector<std::uint8_t>;
+
+Bytes slurp_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void put(const std::filesystem::path& p, const Bytes& b) {
+  std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+/// Byte offset of the first chunk of this type (its length field), or 0.
+std::size_t chunk_at(const Bytes& b, const std::string& type) {
+  for (std::size_t at = 8; at + 8 <= b.size();) {
+    const std::size_t len = (std::size_t{b[at]} << 24) | (std::size_t{b[at + 1]} << 16) | (std::size_t{b[at + 2]} << 8) | b[at + 3];
+    if (std::string(b.begin() + static_cast<long>(at) + 4, b.begin() + static_cast<long>(at) + 8) == type) return at;
+    at += 12 + len;
+  }
+  return 0;
+}
+
+Bytes written_png(const test::TempDir& dir) {
+  write_raster(test::synthetic_image(120, 90, 0.1), dir / "ok.png", 16);
+  return slurp_bytes(dir / "ok.png");
+}
+
+TEST(PngCheck, Crc32OfTheCheckString) {
+  const std::string s = "123456789";
+  EXPECT_EQ(io_detail::crc32(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()), 0xCBF43926u);
+  // continued over two pieces, the same
+  const auto* d = reinterpret_cast<const std::uint8_t*>(s.data());
+  EXPECT_EQ(io_detail::crc32(d + 4, 5, io_detail::crc32(d, 4)), 0xCBF43926u);
+}
+
+TEST(PngCheck, TruncationAndDamageAreNamedWithTheirChunk) {
+  test::TempDir dir("calcscope-io-png");
+  const Bytes ok = written_png(dir);
+  EXPECT_EQ(io_detail::png_structure_problem(ok), "");
+  const std::size_t idat = chunk_at(ok, "IDAT");
+  ASSERT_GT(idat, 8u);
+  for (const std::size_t cut : {std::size_t{4}, std::size_t{20}, idat + 3, idat + 30, ok.size() - 12, ok.size() - 1}) {
+    const Bytes b(ok.begin(), ok.begin() + static_cast<long>(cut));
+    const std::string p = io_detail::png_structure_problem(b);
+    EXPECT_TRUE(contains(p, cut < 8 ? "signature" : "truncated")) << cut << ": " << p;
+  }
+  Bytes flipped = ok;
+  flipped[idat + 20] ^= 0x40;
+  EXPECT_TRUE(contains(io_detail::png_structure_problem(flipped), "'IDAT'"));
+  EXPECT_TRUE(contains(io_detail::png_structure_problem(flipped), "checksum"));
+  Bytes no_ihdr = ok;
+  no_ihdr[12] = 'X';  // IHDR's type
+  EXPECT_TRUE(contains(io_detail::png_structure_problem(no_ihdr), "not IHDR"));
+  Bytes bad_type = ok;
+  bad_type[idat + 5] = '7';
+  EXPECT_TRUE(contains(io_detail::png_structure_problem(bad_type), "no valid type"));
+}
+
+TEST(PngCheck, DamagedFileIsRefusedWithOurMessageAndNoLibpngNoise) {
+  test::TempDir dir("calcscope-io-png-cli");
+  const Bytes ok = written_png(dir);
+  Bytes flipped = ok;
+  flipped[chunk_at(ok, "IDAT") + 20] ^= 0x40;
+  put(dir / "flipped.png", flipped);
+  put(dir / "cut.png", Bytes(ok.begin(), ok.begin() + static_cast<long>(ok.size() / 2)));
+  ReadOptions ro;
+  ro.pixel_size_mm = 0.1;
+  const Error e = test::expect_error([&] { (void)read_image(dir / "flipped.png", ro); }, ErrorCode::DecodeFailed);
+  EXPECT_TRUE(contains(e.message(), "IDAT")) << e.message();
+  for (const char* f : {"flipped.png", "cut.png"}) {
+    const auto r = test::run_cli("analyze " + test::quoted(dir / f) + " --pixel-size 0.1 --output " + test::quoted(dir / "out"));
+    EXPECT_NE(r.exit_code, 0) << f;
+    EXPECT_TRUE(contains(r.output, f)) << r.output;
+    EXPECT_FALSE(contains(r.output, "libpng")) << r.output;  // only our message
+  }
+}
+
+TEST(PngCheck, AnAncillaryChunkWithABadChecksumIsLeftToLibpngAndTheImageReads) {
+  test::TempDir dir("calcscope-io-png-anc");
+  const Bytes ok = written_png(dir);
+  // a tEXt chunk with a wrong CRC after IHDR (8 + 25 bytes)
+  const std::string text("Comment\0damaged", 15);
+  Bytes chunk = {0, 0, 0, static_cast<std::uint8_t>(text.size()), 't', 'E', 'X', 't'};
+  chunk.insert(chunk.end(), text.begin(), text.end());
+  chunk.insert(chunk.end(), {1, 2, 3, 4});
+  Bytes with = ok;
+  with.insert(with.begin() + 33, chunk.begin(), chunk.end());
+  EXPECT_EQ(io_detail::png_structure_problem(with), "");
+  put(dir / "anc.png", with);
+  ReadOptions ro;
+  ro.pixel_size_mm = 0.1;
+  const Image a = read_image(dir / "ok.png", ro), b = read_image(dir / "anc.png", ro);
+  ASSERT_EQ(b.width, 120);
+  EXPECT_EQ(a.pixels, b.pixels);
+}
+
+}  // namespace
+}  // namespace calcscope
