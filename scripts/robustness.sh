@@ -15,6 +15,8 @@ SETS=${SETS:-A B C D}                 # which sets (scripts/devsuite.sh runs A o
 RESULTS=${RESULTS:-docs/results}      # where the tables go
 CS=build/release/calcscope
 bash scripts/build.sh >/dev/null
+source scripts/lib/e2e-recipe.sh
+e2e_clusters
 betas=(2.6 2.8 3.0 3.2 3.4 2.7 2.9 3.1 3.3); blurs=(0.05 0.07 0.09 0.06 0.08); noises=(0.8 1.2 1.6 1.0 1.4 1.8 0.9)
 for set in A:1400:0.07:power-law B:1500:0.07:power-law C:1600:0.1:power-law D:1700:0.07:lumpy; do
   IFS=: read -r name first px texture <<<"$set"
@@ -24,10 +26,7 @@ for set in A:1400:0.07:power-law B:1500:0.07:power-law C:1600:0.1:power-law D:17
     s=$((first + i))
     img="--pixel-size $px --width-mm 120 --height-mm 150 --beta ${betas[$((i % 9))]} --blur-mm ${blurs[$((i % 5))]}"
     img="$img --noise ${noises[$((i % 7))]} --density 0.$((2 + i % 7)) --texture $texture"
-    $CS phantom --output "$dir/p_$s.dcm" --seed $s $img \
-      --cluster morphology=fine_pleomorphic,distribution=grouped,count=8,diameter=0.35,extent=8 \
-      --cluster morphology=punctate,distribution=grouped,count=6,diameter=0.3,extent=6 \
-      --cluster morphology=coarse_heterogeneous,distribution=linear,count=7,diameter=0.6,extent=12 >/dev/null
+    $CS phantom --output "$dir/p_$s.dcm" --seed $s $img "${E2E_CLUSTERS[@]}" >/dev/null
     $CS phantom --output "$dir/n_$s.dcm" --seed $((s + 5000)) $img --clusters 0 --benign 0 >/dev/null
   done
   $CS analyze "$dir" --min-score 0 --output "$dir/out" -q

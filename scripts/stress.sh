@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 WORK=${WORK:-/tmp/calcscope-stress}
 CS=build/release/calcscope
 bash scripts/build.sh >/dev/null
+source scripts/lib/e2e-recipe.sh
 AXES=${*:-noise contrast blur beta density}
 declare -A LEVELS=([noise]="0.5 1 1.5 2 2.5 3" [contrast]="0.5 0.7 1 1.5 3" [blur]="0 0.03 0.06 0.1 0.15"
                    [beta]="2 2.5 3 3.5 4" [density]="0.1 0.5 0.9")
@@ -39,11 +40,9 @@ for axis in $AXES; do
       density) dens=$level ;;
       contrast) k=$level ;;
     esac
+    e2e_clusters "$k"
     for s in $(seq 4820 4831); do
-      $CS phantom --output "$dir/p_$s.dcm" --seed $s $img --density $dens \
-        --cluster morphology=fine_pleomorphic,distribution=grouped,count=8,diameter=0.35,extent=8,contrast=$k \
-        --cluster morphology=punctate,distribution=grouped,count=6,diameter=0.3,extent=6,contrast=$k \
-        --cluster morphology=coarse_heterogeneous,distribution=linear,count=7,diameter=0.6,extent=12,contrast=$k >/dev/null
+      $CS phantom --output "$dir/p_$s.dcm" --seed $s $img --density $dens "${E2E_CLUSTERS[@]}" >/dev/null
       $CS phantom --output "$dir/n_$s.dcm" --seed $((s + 5000)) $img --density $dens --clusters 0 --benign 0 >/dev/null
     done
     $CS analyze "$dir" --output "$dir/cut" -q

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <iterator>
 #include <map>
 
 #include <gtest/gtest.h>
@@ -107,6 +109,29 @@ TEST(PhantomDetection, InsertedClustersFoundAt70And100Micrometres) {
               found, eligible);
   EXPECT_GE(eligible, 8);
   EXPECT_EQ(found, eligible) << "an inserted cluster was missed (see MISSED above)";
+}
+
+// scripts/robustness.sh and scripts/stress.sh build the same recipe's clusters from
+// scripts/lib/e2e-recipe.sh: the three --cluster specifications there must be the ones above.
+TEST(PhantomDetection, ScriptsUseTheTestsClusterRecipe) {
+  const auto script = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "scripts" /
+                      "lib" / "e2e-recipe.sh";
+  std::ifstream in(script);
+  ASSERT_TRUE(in) << script;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string recipe = kClusterRecipe;
+  int specs = 0;
+  for (std::size_t at = recipe.find("--cluster "); at != std::string::npos; at = recipe.find("--cluster ", at + 1)) {
+    const std::size_t from = at + 10, to = recipe.find(' ', from);
+    const std::string spec = recipe.substr(from, to == std::string::npos ? std::string::npos : to - from);
+    EXPECT_NE(text.find("--cluster \"" + spec + "$c\""), std::string::npos) << spec << " not in " << script;
+    ++specs;
+  }
+  EXPECT_EQ(specs, 3);
+  int in_script = 0;  // and no fourth one there
+  for (std::size_t at = text.find("--cluster \""); at != std::string::npos; at = text.find("--cluster \"", at + 1))
+    ++in_script;
+  EXPECT_EQ(in_script, 3);
 }
 
 TEST(PhantomDetection, NoCalcificationsGiveAtMostOneCluster) {
