@@ -11,7 +11,7 @@
 
 #include "calcscope/io/image_reader.h"
 #include "calcscope/io/image_writer.h"
-#include "io/png_check.h"
+#include "io/raster_check.h"
 #include "io/io_common.h"
 
 namespace calcscope {
@@ -141,17 +141,24 @@ Image read_raster(const std::filesystem::path& path, const ReadOptions& options)
     throw Error(ErrorCode::Usage, "--pixel-size must be a positive number of millimetres (e.g. 0.2)", name);
 
   cv::Mat mat;
+  std::vector<std::string> dropped_chunks;
   try {
-    if (m == Magic::Png) {
-      // walked first, so that a damaged file gets our message instead of libpng's on stderr
-      const auto bytes = io_detail::read_head(path, static_cast<std::size_t>(file_size));
-      const std::string problem = io_detail::png_structure_problem(bytes);
-      if (!problem.empty())
-        throw Error(ErrorCode::DecodeFailed, "the PNG file cannot be decoded: " + problem + "; export it again", name);
-      mat = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
-    } else {
-      mat = cv::imread(path.string(), cv::IMREAD_UNCHANGED);
+    // The structure is checked first (src/io/raster_check.h), so that a damaged or truncated file gets
+    // our message instead of the decoder's text on stderr; then the bytes read once are decoded.
+    auto bytes = io_detail::read_head(path, static_cast<std::size_t>(file_size));
+    const std::string problem = m == Magic::Png    ? io_detail::png_structure_problem(bytes)
+                                : m == Magic::Tiff ? io_detail::tiff_structure_problem(bytes)
+                                                   : io_detail::pnm_structure_problem(bytes, file_size);
+    if (!problem.empty()) {
+      std::string kind = format_name(m, path);
+      std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) { return std::toupper(c); });
+      throw Error(ErrorCode::DecodeFailed, "the " + kind + " file cannot be decoded: " + problem + "; export it again",
+                  name);
     }
+    if (m == Magic::Png)
+      for (const auto& chunk : io_detail::drop_damaged_ancillary_png_chunks(bytes))
+        dropped_chunks.push_back(chunk);
+    mat = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
     throw Error(ErrorCode::DecodeFailed,
                 std::string("the ") + format_name(m, path) + " file could not be decoded (" + e.what() +
@@ -177,6 +184,9 @@ Image read_raster(const std::filesystem::path& path, const ReadOptions& options)
 
   Image image;
   ImageInfo& info = image.info;
+  for (const auto& chunk : dropped_chunks)
+    info.warnings.push_back("the PNG's ancillary chunk " + chunk +
+                            " is damaged (checksum) and was ignored; the pixels are intact");
   if (mat.channels() == 3 || mat.channels() == 4) {
     std::vector<cv::Mat> ch;
     cv::split(mat, ch);

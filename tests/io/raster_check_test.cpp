@@ -1,4 +1,4 @@
-// The PNG structure check that runs before libpng (src/io/png_check.h).
+// The PNG structure check that runs before libpng (src/io/raster_check.h).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -6,7 +6,7 @@
 
 #include "calcscope/io/image_reader.h"
 #include "calcscope/io/image_writer.h"
-#include "io/png_check.h"
+#include "io/raster_check.h"
 #include "io_test_util.h"
 #include "test_support.h"
 
@@ -90,7 +90,7 @@ TEST(PngCheck, DamagedFileIsRefusedWithOurMessageAndNoLibpngNoise) {
   }
 }
 
-TEST(PngCheck, AnAncillaryChunkWithABadChecksumIsLeftToLibpngAndTheImageReads) {
+TEST(PngCheck, AnAncillaryChunkWithABadChecksumIsDroppedWithAWarningAndTheImageReads) {
   test::TempDir dir("calcscope-io-png-anc");
   const Bytes ok = written_png(dir);
   // a tEXt chunk with a wrong CRC after IHDR (8 + 25 bytes)
@@ -107,6 +107,64 @@ TEST(PngCheck, AnAncillaryChunkWithABadChecksumIsLeftToLibpngAndTheImageReads) {
   const Image a = read_image(dir / "ok.png", ro), b = read_image(dir / "anc.png", ro);
   ASSERT_EQ(b.width, 120);
   EXPECT_EQ(a.pixels, b.pixels);
+  ASSERT_EQ(b.info.warnings.size(), a.info.warnings.size() + 1);
+  EXPECT_TRUE(contains(b.info.warnings.back(), "tEXt at byte 33")) << b.info.warnings.back();
+  // the chunk is removed before libpng sees it: no "libpng warning" on stderr
+  const auto r = test::run_cli("analyze " + test::quoted(dir / "anc.png") + " --pixel-size 0.1 --output " +
+                               test::quoted(dir / "out"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_FALSE(contains(r.output, "libpng")) << r.output;
+  Bytes copy = with;
+  EXPECT_EQ(io_detail::drop_damaged_ancillary_png_chunks(copy), std::vector<std::string>{"tEXt at byte 33"});
+  EXPECT_EQ(copy, ok);  // exactly the chunk inserted
+  EXPECT_TRUE(io_detail::drop_damaged_ancillary_png_chunks(copy).empty());
+}
+
+TEST(PnmCheck, BinaryPgmMustHoldThePixelsItsHeaderAnnounces) {
+  test::TempDir dir("calcscope-io-pnm");
+  for (const int bits : {8, 16}) {
+    write_raster(test::synthetic_image(64, 48, 0.1), dir / "ok.pgm", bits);
+    const Bytes ok = slurp_bytes(dir / "ok.pgm");
+    EXPECT_EQ(io_detail::pnm_structure_problem(ok, ok.size()), "") << bits;
+    const std::string p = io_detail::pnm_structure_problem(ok, ok.size() - 1);
+    EXPECT_TRUE(contains(p, "truncated") && contains(p, "64 x 48")) << p;
+  }
+  const auto text = [](const std::string& t) { return Bytes(t.begin(), t.end()); };
+  const Bytes commented = text("P5\n# made by hand\n3 2\n255\n" + std::string(6, 'x'));
+  EXPECT_EQ(io_detail::pnm_structure_problem(commented, commented.size()), "");
+  EXPECT_TRUE(contains(io_detail::pnm_structure_problem(text("P5\n3 x\n255\n"), 12), "do not parse"));
+  EXPECT_TRUE(contains(io_detail::pnm_structure_problem(text("P5 3 2 70000 "), 40), "maximum value 70000"));
+  EXPECT_EQ(io_detail::pnm_structure_problem(text("P2\n3 2\n255\n1 2 3"), 14), "");  // ASCII: the decoder's
+}
+
+TEST(TiffCheck, EveryStripMustEndInsideTheFile) {
+  test::TempDir dir("calcscope-io-tiff");
+  write_raster(test::synthetic_image(300, 200, 0.1), dir / "ok.tif", 16);
+  const Bytes ok = slurp_bytes(dir / "ok.tif");
+  ASSERT_GT(ok.size(), 100u);
+  EXPECT_EQ(io_detail::tiff_structure_problem(ok), "");
+  for (const std::size_t cut : {std::size_t{6}, ok.size() / 2, ok.size() - 1}) {
+    const std::string p = io_detail::tiff_structure_problem(Bytes(ok.begin(), ok.begin() + static_cast<long>(cut)));
+    EXPECT_TRUE(contains(p, "truncated")) << cut << ": " << p;
+  }
+  Bytes far = ok;  // the first directory's offset pointed past the end
+  far[4] = far[5] = far[6] = 0x7F;
+  far[7] = ok[0] == 'I' ? 0x00 : 0x7F;
+  EXPECT_TRUE(contains(io_detail::tiff_structure_problem(far), "beyond the end")) << io_detail::tiff_structure_problem(far);
+}
+
+TEST(RasterCheck, TruncatedPgmAndTiffGiveOurMessageAndNoDecoderNoise) {
+  test::TempDir dir("calcscope-io-cut-cli");
+  for (const char* name : {"img.pgm", "img.tif", "img.png"}) {
+    write_raster(test::synthetic_image(200, 160, 0.1), dir / name, 16);
+    const Bytes ok = slurp_bytes(dir / name);
+    const auto cut = dir / (std::string("cut_") + name);
+    put(cut, Bytes(ok.begin(), ok.begin() + static_cast<long>(ok.size() * 2 / 3)));
+    const auto r = test::run_cli("analyze " + test::quoted(cut) + " --pixel-size 0.1 --output " + test::quoted(dir / "out"));
+    EXPECT_EQ(r.exit_code, 10) << r.output;  // decode_failed
+    EXPECT_TRUE(contains(r.output, "truncated")) << r.output;
+    EXPECT_FALSE(contains(r.output, "imread_") || contains(r.output, "libpng")) << r.output;
+  }
 }
 
 }  // namespace
