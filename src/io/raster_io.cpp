@@ -116,8 +116,8 @@ void infer_view_from_name(const std::filesystem::path& path, ImageInfo& info) {
       if (t == sv) view = sv;
       else if (t.size() == sv.size() + 1 && t.substr(1) == sv && (t[0] == 'L' || t[0] == 'R')) lat = t.substr(0, 1), view = sv;
     }
-    if (t == "L" || t == "LEFT") lat = "L";
-    if (t == "R" || t == "RIGHT") lat = "R";
+    if (t == "L" || t == "LEFT") lat = 'L';
+    if (t == "R" || t == "RIGHT") lat = 'R';
   }
   if (!lat.empty() && info.laterality.empty()) info.laterality = lat;
   if (!view.empty() && info.view.empty()) info.view = view;
