@@ -3,28 +3,21 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
+
+#include <zlib.h>
 
 namespace calcscope::io_detail {
-
-std::uint32_t crc32(const std::uint8_t* data, std::size_t n, std::uint32_t crc) {
-  static const std::array<std::uint32_t, 256> table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  crc = ~crc;
-  for (std::size_t i = 0; i < n; ++i) crc = table[(crc ^ data[i]) & 0xFFu] ^ (crc >> 8);
-  return ~crc;
-}
 
 namespace {
 
 std::uint32_t be32(const std::uint8_t* p) {
   return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
+}
+
+/// CRC-32 of a chunk's type and data (zlib's, as PNG's own)
+std::uint32_t chunk_crc(const std::uint8_t* type_and_data, std::uint32_t length) {
+  return static_cast<std::uint32_t>(::crc32(0L, type_and_data, 4u + length));
 }
 
 bool is_letter(std::uint8_t c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
@@ -53,7 +46,7 @@ std::string png_structure_problem(const std::vector<std::uint8_t>& b) {
       return "it is truncated: chunk '" + name + "'" + where + " needs " + std::to_string(length) +
              " bytes of data, the file ends " + std::to_string(b.size() - at - 8) + " bytes after its header";
     const bool critical = type[0] >= 'A' && type[0] <= 'Z';
-    if (critical && crc32(type, 4 + static_cast<std::size_t>(length)) != be32(&b[at + 8 + length]))
+    if (critical && chunk_crc(type, length) != be32(&b[at + 8 + length]))
       return "it is damaged: chunk '" + name + "'" + where + " fails its checksum (CRC)";
     at += 12 + static_cast<std::size_t>(length);
     if (name == "IEND") return "";
@@ -62,20 +55,21 @@ std::string png_structure_problem(const std::vector<std::uint8_t>& b) {
 
 std::vector<std::string> drop_damaged_ancillary_png_chunks(std::vector<std::uint8_t>& b) {
   std::vector<std::string> dropped;
-  std::vector<std::uint8_t> kept(b.begin(), b.begin() + 8);
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;  // [begin, end) of the chunks to remove
   for (std::size_t at = 8; at + 12 <= b.size();) {
     const std::uint32_t length = be32(&b[at]);
     const std::uint8_t* type = &b[at + 4];
     const std::size_t end = at + 12 + static_cast<std::size_t>(length);
-    if (end > b.size()) return dropped;  // not a structurally sound PNG: leave it as it is
+    if (end > b.size()) return {};  // not a structurally sound PNG: leave it as it is
     const bool ancillary = type[0] >= 'a' && type[0] <= 'z';
-    if (ancillary && crc32(type, 4 + static_cast<std::size_t>(length)) != be32(&b[at + 8 + length]))
+    if (ancillary && chunk_crc(type, length) != be32(&b[at + 8 + length])) {
       dropped.push_back(std::string(reinterpret_cast<const char*>(type), 4) + " at byte " + std::to_string(at));
-    else
-      kept.insert(kept.end(), b.begin() + static_cast<long>(at), b.begin() + static_cast<long>(end));
+      ranges.emplace_back(at, end);
+    }
     at = end;
   }
-  if (!dropped.empty()) b.swap(kept);
+  for (auto r = ranges.rbegin(); r != ranges.rend(); ++r)  // from the back, so earlier offsets stay valid
+    b.erase(b.begin() + static_cast<long>(r->first), b.begin() + static_cast<long>(r->second));
   return dropped;
 }
 

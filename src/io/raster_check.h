@@ -13,10 +13,6 @@
 
 namespace calcscope::io_detail {
 
-/// CRC-32 (ISO 3309 / ITU-T V.42, as PNG and zlib use): crc32("123456789") = 0xCBF43926. Pass the
-/// previous value to continue over several buffers.
-std::uint32_t crc32(const std::uint8_t* data, std::size_t n, std::uint32_t crc = 0);
-
 /// Walks a PNG file's chunks from the signature to IEND. Returns "" when the structure holds, else
 /// what is wrong, for a message: not a PNG signature, the first chunk is not IHDR, a chunk header or
 /// body runs past the end of the file (truncated), an invalid chunk type or length, a critical chunk

@@ -40,14 +40,6 @@ Bytes written_png(const test::TempDir& dir) {
   return slurp_bytes(dir / "ok.png");
 }
 
-TEST(PngCheck, Crc32OfTheCheckString) {
-  const std::string s = "123456789";
-  EXPECT_EQ(io_detail::crc32(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()), 0xCBF43926u);
-  // continued over two pieces, the same
-  const auto* d = reinterpret_cast<const std::uint8_t*>(s.data());
-  EXPECT_EQ(io_detail::crc32(d + 4, 5, io_detail::crc32(d, 4)), 0xCBF43926u);
-}
-
 TEST(PngCheck, TruncationAndDamageAreNamedWithTheirChunk) {
   test::TempDir dir("calcscope-io-png");
   const Bytes ok = written_png(dir);
