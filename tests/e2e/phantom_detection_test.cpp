@@ -114,8 +114,7 @@ TEST(PhantomDetection, InsertedClustersFoundAt70And100Micrometres) {
 // scripts/robustness.sh and scripts/stress.sh build the same recipe's clusters from
 // scripts/lib/e2e-recipe.sh: the three --cluster specifications there must be the ones above.
 TEST(PhantomDetection, ScriptsUseTheTestsClusterRecipe) {
-  const auto script = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "scripts" /
-                      "lib" / "e2e-recipe.sh";
+  const auto script = std::filesystem::path(CALCSCOPE_SOURCE_DIR) / "scripts" / "lib" / "e2e-recipe.sh";
   std::ifstream in(script);
   ASSERT_TRUE(in) << script;
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

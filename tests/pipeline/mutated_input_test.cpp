@@ -57,6 +57,11 @@ TEST(MutatedInputs, NeverAnInternalErrorAndEveryFailureNamesItsFile) {
     DicomWriteOptions o;
     o.compression = c;
     if (name == "none") o.photometric = "MONOCHROME1";
+    // fixed UIDs: generated ones carry the process id and time, so their length (and with it every
+    // offset the damage is drawn at) would change from run to run
+    o.study_instance_uid = "1.2.826.0.1.3680043.10.543.25.1";
+    o.series_instance_uid = "1.2.826.0.1.3680043.10.543.25.2";
+    o.sop_instance_uid = "1.2.826.0.1.3680043.10.543.25.3." + std::to_string(static_cast<int>(c) + 1);
     write_dicom_mg(img, seeds / (name + ".dcm"), o);
   }
   write_raster(img, seeds / "r.png", 16);
