@@ -2,7 +2,6 @@
 #include "io/raster_check.h"
 
 #include <algorithm>
-#include <array>
 #include <utility>
 
 #include <zlib.h>

@@ -155,9 +155,7 @@ Image read_raster(const std::filesystem::path& path, const ReadOptions& options)
       throw Error(ErrorCode::DecodeFailed, "the " + kind + " file cannot be decoded: " + problem + "; export it again",
                   name);
     }
-    if (m == Magic::Png)
-      for (const auto& chunk : io_detail::drop_damaged_ancillary_png_chunks(bytes))
-        dropped_chunks.push_back(chunk);
+    if (m == Magic::Png) dropped_chunks = io_detail::drop_damaged_ancillary_png_chunks(bytes);
     mat = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
     throw Error(ErrorCode::DecodeFailed,
