@@ -48,7 +48,9 @@ std::string id_of(const nlohmann::json& obj, std::size_t index) {
     if (v.is_string()) return v.get<std::string>();
     if (v.is_number_integer()) return std::to_string(v.get<long long>());
   }
-  return "#" + std::to_string(index);
+  std::string id(1, '#');  // appended, not "#" + ...: GCC 12 warns falsely (-Wrestrict) on that operator+
+  id += std::to_string(index);
+  return id;
 }
 
 /// Follows a dotted path ("assessment.malignancy") inside `obj`; nullptr if absent.
