@@ -27,6 +27,8 @@ struct TrainArgs {
   int film_bag = 1;
   int lumpy_every = 3;
   int grey_variety = 0;
+  int speck_net_phantoms = TrainOptions{}.speck_net_phantoms;
+  int speck_net_epochs = TrainOptions{}.speck_net_epochs;
   int wide_imaging = 0;
   std::string film_cluster_ignore = "mean_member_score,strong_fraction,median_member_score";
   std::string digital_calc_ignore, digital_cluster_ignore;
@@ -166,6 +168,11 @@ void register_train(CLI::App& app, Runner& run) {
                   "digital family: every K-th varied-imaging phantom gets the clustered lumpy tissue texture (0 = none)")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
+  sub->add_option("--speck-net-phantoms", a->speck_net_phantoms,
+                  "phantoms the candidate-patch network is fitted on (seeds 9000...; 0 = no network)")
+      ->check(CLI::Range(0, 5000));
+  sub->add_option("--speck-net-epochs", a->speck_net_epochs, "training epochs of the candidate-patch network")
+      ->check(CLI::Range(1, 200));
   sub->add_option("--digital-grey-variety", a->grey_variety,
                   "digital family: 1 = the varied-imaging phantoms are also written on other grey scales (gain 0.88-1.13, offset -0.03..0.04), 0 = as rendered")
       ->check(CLI::Range(0, 1))
@@ -235,6 +242,8 @@ void register_train(CLI::App& app, Runner& run) {
       o.film_bag = a->film_bag;
       o.digital_lumpy_every = a->lumpy_every;
       o.digital_grey_variety = a->grey_variety != 0;
+      o.speck_net_phantoms = a->speck_net_phantoms;
+      o.speck_net_epochs = a->speck_net_epochs;
       o.digital_wide_imaging = a->wide_imaging != 0;
       auto split_names = [](const std::string& list) {
         std::vector<std::string> out;

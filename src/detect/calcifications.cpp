@@ -45,6 +45,7 @@ const std::vector<std::string>& calcification_feature_names() {
       "cnr_wide",        // CNR in the wide band (background ~background_mm/2)
       "disc_cnr_small",  // (mean of a 0.1 mm disc - mean of the 0.25-0.4 mm ring) / noise: matched to faint specks
       "disc_cnr_large",  // same with a 0.2 mm disc and a 0.35-0.55 mm ring: hazy (amorphous) spots
+      "speck_net",       // logit of the candidate-patch network (detect/speck_net.h; digital images; 0 otherwise)
   };
   return names;
 }
@@ -442,7 +443,8 @@ std::vector<Calcification> detect_calcifications(const Image& image, const Breas
                   m.cnr_narrow.at<float>(pk.at),
                   m.cnr_wide.at<float>(pk.at),
                   disc_cnr(m.s, pk.at.x, pk.at.y, px, 0.1, 0.25, 0.4, noise),
-                  disc_cnr(m.s, pk.at.x, pk.at.y, px, 0.2, 0.35, 0.55, noise)};
+                  disc_cnr(m.s, pk.at.x, pk.at.y, px, 0.2, 0.35, 0.55, noise),
+                  0.0};  // speck_net: add_speck_net_feature()
     out.push_back(std::move(c));
   }
   // neighbour counts (context features), via a coarse grid of 5 mm cells

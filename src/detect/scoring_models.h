@@ -8,4 +8,5 @@ const std::string& embedded_model_cluster();        ///< empty when models/clust
 const std::string& embedded_model_calcification_digital();  ///< models/calcification-digital.json or empty
 const std::string& embedded_model_cluster_digital();        ///< models/cluster-digital.json or empty
 const std::string& embedded_model_calcification_patch();    ///< models/calcification-patch.json or empty
+const std::string& embedded_model_speck_net();              ///< models/speck-net.json or empty
 }  // namespace calcscope

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "calcscope/core/error.h"
+#include "calcscope/detect/speck_net.h"
 #include "calcscope/pipeline/analyze.h"
 #include "core/cv_adapter.h"
 
@@ -337,7 +338,11 @@ Image undo_block_upsampling(const Image& image, const ResolutionCheck& rc) {
 std::vector<Calcification> detect_calcifications_for_analysis(const Image& image, const BreastRegion& region,
                                                               const CalcificationParams& params) {
   const double work_px = detection_pixel_size_mm(image.pixel_size_mm);
-  if (work_px >= image.pixel_size_mm) return detect_calcifications(image, region, params);
+  if (work_px >= image.pixel_size_mm) {  // digital: the candidate-patch network's feature as well
+    auto calcs = detect_calcifications(image, region, params);
+    add_speck_net_feature(calcs, image, params.speck_net ? params.speck_net : default_speck_net());
+    return calcs;
+  }
   const Image work = resample_image(image, work_px);
   const cv::Size size(work.width, work.height);
   BreastRegion wr;

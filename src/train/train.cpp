@@ -212,8 +212,15 @@ ClusterSet build_clusters(const TrainImage& im, const std::vector<double>& score
 /// is sampled more densely, and the weights keep the sample unbiased (importance sampling).
 std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const std::vector<char>& in,
                                  const std::vector<int>& folds_in, double hardness_power = 0, bool skip_linear = false,
-                                 const std::vector<std::size_t>& ignored = {}) {
+                                 const std::vector<std::size_t>& ignored = {},
+                                 std::size_t width = static_cast<std::size_t>(-1)) {
   constexpr double kMaxNegatives = 15000;
+  // the first `width` features only (the film family does not read the candidate-patch network's)
+  auto features_of = [&](const Calcification& c) {
+    auto f = without_features(c.features, ignored);
+    if (f.size() > width) f.resize(width);
+    return f;
+  };
   auto used = [&](std::size_t i) {
     return in[i] && std::find(folds_in.begin(), folds_in.end(), images[i].fold) != folds_in.end();
   };
@@ -235,11 +242,11 @@ std::vector<Sample> calc_samples(const std::vector<TrainImage>& images, const st
     for (std::size_t i = 0; i < im.candidates.size(); ++i) {
       if (im.labels[i] > 0.5f) {
         if (skip_linear && !im.linear.empty() && im.linear[i]) continue;
-        out.push_back({without_features(im.candidates[i].features, ignored), 1.f, 1.f});
+        out.push_back({features_of(im.candidates[i]), 1.f, 1.f});
       } else if (im.labels[i] == 0.f) {
         const double keep = keep_all[next_negative++];
         const double u = static_cast<double>((h + i * 0x9E3779B97F4A7C15ull) % 1000003ull) / 1000003.0;
-        if (u < keep) out.push_back({without_features(im.candidates[i].features, ignored), 0.f, static_cast<float>(1.0 / keep)});
+        if (u < keep) out.push_back({features_of(im.candidates[i]), 0.f, static_cast<float>(1.0 / keep)});
       }
     }
   }
@@ -282,16 +289,19 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
       cluster_feature_indices(name == "general" ? o.film_cluster_ignored : o.digital_cluster_ignored);
   const std::vector<std::size_t> calc_ignored =
       name == "digital" ? calcification_feature_indices(o.digital_calc_ignored) : std::vector<std::size_t>{};
+  // the film family reads the features before "speck_net" (session 26: its models stay as they were)
+  const std::size_t calc_width =
+      name == "general" ? calcification_feature_indices({"speck_net"}).front() : calcification_feature_names().size();
   // inner[f][g]: stage-1 model trained without folds f and g; outer[f]: without fold f.
   std::vector<GbdtModel> outer(F);
   std::vector<std::vector<GbdtModel>> inner(F, std::vector<GbdtModel>(F));
   for (int f = 0; f < F; ++f) {
     outer[f] = GbdtModel::from_xgboost_json(
-        nlohmann::json::parse(train_gbdt(calc_samples(images, in, all_folds_except(F, {f}), hard, skip_linear, calc_ignored), o, o.trees, o.depth, "", bag)));
+        nlohmann::json::parse(train_gbdt(calc_samples(images, in, all_folds_except(F, {f}), hard, skip_linear, calc_ignored, calc_width), o, o.trees, o.depth, "", bag)));
     for (int g = 0; g < F; ++g) {
       if (g == f) continue;
       inner[f][g] = GbdtModel::from_xgboost_json(nlohmann::json::parse(
-          train_gbdt(calc_samples(images, in, all_folds_except(F, {f, g}), hard, skip_linear, calc_ignored), o, o.trees, o.depth, "", bag)));
+          train_gbdt(calc_samples(images, in, all_folds_except(F, {f, g}), hard, skip_linear, calc_ignored, calc_width), o, o.trees, o.depth, "", bag)));
     }
     log(name + ": stage 1, fold " + std::to_string(f) + " done");
   }
@@ -322,7 +332,7 @@ FamilyResult train_family(const std::vector<TrainImage>& images, Member member, 
         " training clusters)");
   }
   // final models on every member
-  r.calcification_model = train_gbdt(calc_samples(images, in, all_folds_except(F, {}), hard, skip_linear, calc_ignored), o, o.trees, o.depth, "", bag);
+  r.calcification_model = train_gbdt(calc_samples(images, in, all_folds_except(F, {}), hard, skip_linear, calc_ignored, calc_width), o, o.trees, o.depth, "", bag);
   std::vector<Sample> train2;
   for (std::size_t i = 0; i < images.size(); ++i) {
     if (!in[i] || !images[i].use_for_clusters) continue;
@@ -390,6 +400,18 @@ TrainReport train_models(const TrainOptions& o) {
   // remove_dark_edge_bands, session 20), but the models trained before it were kept (models/README.md).
   BreastParams breast = o.analyze.breast;
   breast.remove_dark_edge_bands = false;
+  // The candidate-patch network (detect/speck_net.h) is fitted first, on phantoms of its own seeds, and
+  // every candidate below gets its "speck_net" feature from it (0 without one).
+  SpeckNet speck_net;
+  nlohmann::json speck_net_card = nullptr;
+  if (o.speck_net_phantoms > 0) {
+    auto fit = train_detail::fit_training_speck_net(o, log);
+    speck_net = std::move(fit.net);
+    speck_net_card = fit.card;
+    log("speck net: " + fit.summary);
+  }
+  CalcificationParams calc_params = o.analyze.calcification;
+  calc_params.speck_net = &speck_net;
   std::vector<TrainImage> images;
   std::mutex mu;
 
@@ -417,7 +439,7 @@ TrainReport train_models(const TrainOptions& o) {
       ti.pixel_size_mm = img.pixel_size_mm;
       const auto region = segment_breast(img, breast);
       ti.breast_area_mm2 = region.area_mm2;
-      ti.candidates = detect_calcifications_for_analysis(img, region, o.analyze.calcification);
+      ti.candidates = detect_calcifications_for_analysis(img, region, calc_params);
       ti.truth = resample_px > 0 ? scale_truth(truth.images.at(stem), 0.2 / resample_px) : truth.images.at(stem);
       ti.labels = label_candidates(ti.candidates, ti.truth, ti.pixel_size_mm, "mias");
       return ti;
@@ -483,7 +505,7 @@ TrainReport train_models(const TrainOptions& o) {
       ti.pixel_size_mm = ph.image.pixel_size_mm;
       const auto region = segment_breast(ph.image, breast);
       ti.breast_area_mm2 = region.area_mm2;
-      ti.candidates = detect_calcifications_for_analysis(ph.image, region, o.analyze.calcification);
+      ti.candidates = detect_calcifications_for_analysis(ph.image, region, calc_params);
       ti.truth = eval::parse_phantom_truth(phantom_truth_to_json(ph), ti.stem);
       ti.labels = label_candidates(ti.candidates, ti.truth, ti.pixel_size_mm, "phantom");
       if (o.film_skip_linear) ti.linear.assign(ti.candidates.size(), 0);
@@ -524,7 +546,7 @@ TrainReport train_models(const TrainOptions& o) {
         ti.fold = static_cast<int>(std::hash<std::string>{}(ti.stem) % static_cast<std::size_t>(o.folds));
         ti.pixel_size_mm = img.pixel_size_mm;
         ti.use_for_clusters = false;
-        ti.candidates = detect_calcifications_for_analysis(img, region, o.analyze.calcification);
+        ti.candidates = detect_calcifications_for_analysis(img, region, calc_params);
         ti.labels.assign(ti.candidates.size(), std::string(cls) == "0" ? 0.f : -1.f);
         if (std::string(cls) == "1" && !ti.candidates.empty()) {
           std::size_t best = 0;
@@ -749,6 +771,7 @@ TrainReport train_models(const TrainOptions& o) {
     report.card["data"]["digital_calcification_features_not_used"] = o.digital_calc_ignored;
   if (o.digital_models && !o.digital_cluster_ignored.empty())
     report.card["data"]["digital_cluster_features_not_used"] = o.digital_cluster_ignored;
+  if (!speck_net_card.is_null()) report.card["speck_net"] = speck_net_card;
   if (!o.out_dir.empty()) {
     fs::create_directories(o.out_dir);
     const auto write_text = train_detail::write_text_file;
@@ -759,6 +782,8 @@ TrainReport train_models(const TrainOptions& o) {
       write_text(o.out_dir / "calcification-digital.json", report.calcification_model_digital);
       write_text(o.out_dir / "cluster-digital.json", report.cluster_model_digital);
     }
+    fs::remove(o.out_dir / "speck-net.json");
+    if (!speck_net.empty()) write_text(o.out_dir / "speck-net.json", speck_net.to_json().dump() + "\n");
     write_json_file(report.card, o.out_dir / "model-card.json");
     write_text(o.out_dir / "cv-table.txt", report.table);
   }

@@ -9,7 +9,14 @@
 #include <thread>
 #include <vector>
 
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
 #include "calcscope/core/error.h"
+#include "calcscope/detect/speck_net.h"
+#include "calcscope/phantom/phantom.h"
+#include "calcscope/train/train.h"
 
 namespace calcscope::train_detail {
 
@@ -61,5 +68,17 @@ LabelCounts count_labels(const Items& items) {
     for (const float l : it.labels) (l > 0.5f ? c.positive : l < 0 ? c.left_out : c.negative)++;
   return c;
 }
+
+/// The candidate-patch network fitted for `calcscope train` (src/train/train_speck_net.cpp): the
+/// network, its model-card entry and a one-line summary for the log.
+struct SpeckNetFitResult {
+  SpeckNet net;
+  nlohmann::json card;
+  std::string summary;
+};
+/// Phantom i of the network's training set (seed given): 70/100 um in turn, varied imaging every second pair.
+PhantomSpec speck_net_phantom_spec(int i, std::uint64_t seed);
+/// Fits the network on TrainOptions::speck_net_phantoms phantoms (speck_net_seed...); `log` gets each epoch.
+SpeckNetFitResult fit_training_speck_net(const TrainOptions& o, const std::function<void(const std::string&)>& log);
 
 }  // namespace calcscope::train_detail

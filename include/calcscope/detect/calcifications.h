@@ -7,12 +7,17 @@
 
 namespace calcscope {
 
+class SpeckNet;
+
 struct CalcificationParams {
   double min_diameter_mm = 0.1;    ///< smallest calcification searched for
   double max_diameter_mm = 3.0;    ///< larger bright objects are treated as macrocalcifications up to 2x this
   double background_mm = 1.2;      ///< scale of the local background estimate
   double threshold_cnr = 3.0;      ///< candidate threshold on local contrast-to-noise
   int max_candidates = 4000;       ///< per image, highest contrast first
+  /// The network behind the "speck_net" feature (digital images, detect_calcifications_for_analysis());
+  /// null = the embedded one (default_speck_net()); point at an empty SpeckNet for none.
+  const SpeckNet* speck_net = nullptr;
 };
 
 /// One detected calcification. Positions in pixels (column, row, origin top-left) and millimetres.

@@ -84,6 +84,13 @@ struct TrainOptions {
   /// cluster_feature_names(); empty = every feature (the models). Session 23 measured grey-scale-free
   /// digital models with them (models/README.md): not kept.
   std::vector<std::string> digital_calc_ignored;
+  /// Session 26: the candidate-patch network (detect/speck_net.h) is fitted first, on this many phantoms
+  /// of the training recipe at 70/100 um (every second pair with varied imaging) on seeds from
+  /// speck_net_seed, and every candidate below gets its "speck_net" feature from it; 0 = no network
+  /// (the feature is 0). The general (film) family never reads the feature.
+  int speck_net_phantoms = 800;
+  std::uint64_t speck_net_seed = 9000;
+  int speck_net_epochs = 25;
   std::vector<std::string> digital_cluster_ignored;
   /// General (film) family: every calcification and cluster model is the average (in margin) of this
   /// many XGBoost models trained with different seeds (bagging, to lower the variance of the film
