@@ -6,7 +6,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libdcmtk-dev dcmtk libopencv-dev libopenjp2-7-dev libtiff-dev libpng-dev zlib1g-dev
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libxgboost-dev libcpp-httplib-dev dicom3tools hyperfine chromium time orthanc
+  libxgboost-dev libtorch-dev libcpp-httplib-dev dicom3tools hyperfine chromium time orthanc
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -46,7 +46,7 @@ PhantomSpec speck_net_phantom_spec(int i, std::uint64_t seed) {
   spec.width_mm = 110;
   spec.height_mm = 140;
   spec.view = (i % 4 < 2) ? "MLO" : "CC";
-  spec.laterality = (i % 8 < 4) ? "L" : "R";
+  spec.laterality.assign(1, i % 8 < 4 ? 'L' : 'R');  // a char: GCC 12 warns (-Wrestrict) on the literal
   spec.density = 0.2 + 0.6 * ((i * 37) % 11) / 10.0;
   spec.random_clusters = 1 + i % 3;
   spec.scattered_benign = 3 + i % 4;
@@ -74,7 +74,7 @@ SpeckNetFitResult fit_training_speck_net(const TrainOptions& o, const std::funct
     const Phantom ph = make_phantom(spec);
     const auto region = segment_breast(ph.image, breast);
     const auto cands = detect_calcifications_for_analysis(ph.image, region, cp);
-    const auto truth = eval::parse_phantom_truth(phantom_truth_to_json(ph), "speck" + std::to_string(spec.seed));
+    const auto truth = eval::parse_phantom_truth(phantom_truth_to_json(ph), std::string("speck").append(std::to_string(spec.seed)));
     const double px = ph.image.pixel_size_mm;
     const auto& names = calcification_feature_names();
     const auto k_noise = static_cast<std::size_t>(std::find(names.begin(), names.end(), "log_noise") - names.begin());
