@@ -1,12 +1,15 @@
-// The candidate-patch network (include/calcscope/detect/speck_net.h), run by LibTorch.
+// The candidate-patch network (include/calcscope/detect/speck_net.h): the forward pass on OpenCV dnn;
+// fitting in the LibTorch module src/torch/speck_net_fit.cpp, loaded only when a network is fitted.
 #include "calcscope/detect/speck_net.h"
 
-#include <torch/torch.h>
+#include <dlfcn.h>
+
+#include <opencv2/dnn.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <mutex>
-#include <random>
+#include <cstdlib>
+#include <map>
 
 #include "calcscope/core/error.h"
 #include "calcscope/detect/calcifications.h"
@@ -43,50 +46,93 @@ std::vector<float> speck_net_patch(const Image& image, double x, double y, doubl
 
 namespace {
 
-struct NetImpl : torch::nn::Module {
-  torch::nn::Conv2d c1{nullptr}, c2{nullptr};
-  torch::nn::Linear f1{nullptr}, f2{nullptr};
-  NetImpl(int w1, int w2, int hidden) {
-    // 24 -> conv 5 -> 20 -> pool -> 10 -> conv 3 -> 8 -> pool -> 4
-    constexpr int side = ((kSpeckNetPatch - 4) / 2 - 2) / 2;
-    c1 = register_module("c1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, w1, 5)));
-    c2 = register_module("c2", torch::nn::Conv2d(torch::nn::Conv2dOptions(w1, w2, 3)));
-    f1 = register_module("f1", torch::nn::Linear(side * side * w2, hidden));
-    f2 = register_module("f2", torch::nn::Linear(hidden, 1));
-  }
-  torch::Tensor forward(torch::Tensor x) {
-    x = torch::max_pool2d(torch::relu(c1(x)), 2);
-    x = torch::max_pool2d(torch::relu(c2(x)), 2);
-    x = torch::relu(f1(x.flatten(1)));
-    return f2(x).squeeze(1);
-  }
+/// One parameter tensor of the network, as SpeckNet::to_json() writes it.
+struct Param {
+  std::vector<int> shape;
+  std::vector<float> values;
 };
-TORCH_MODULE(Net);
 
-torch::Tensor batch_of(const std::vector<std::vector<float>>& patches, std::size_t begin, std::size_t end,
-                       const std::vector<std::size_t>* order = nullptr) {
-  constexpr int n = kSpeckNetPatch;
-  auto t = torch::empty({static_cast<long>(end - begin), 1, n, n});
-  float* d = t.data_ptr<float>();
-  for (std::size_t r = begin; r < end; ++r) {
-    const auto& p = patches[order ? (*order)[r] : r];
-    std::copy(p.begin(), p.end(), d + (r - begin) * n * n);
-  }
-  return t;
+/// The parameter names and shapes of a network of `s` (PyTorch's names, as the trainer writes them).
+std::vector<std::pair<std::string, std::vector<int>>> param_shapes(const SpeckNetSettings& s) {
+  constexpr int side = ((kSpeckNetPatch - 4) / 2 - 2) / 2;  // 24 -> conv 5 -> 20 -> pool -> 10 -> conv 3 -> 8 -> pool -> 4
+  return {{"c1.weight", {s.width1, 1, 5, 5}}, {"c1.bias", {s.width1}},
+          {"c2.weight", {s.width2, s.width1, 3, 3}},   {"c2.bias", {s.width2}},
+          {"f1.weight", {s.hidden, side * side * s.width2}}, {"f1.bias", {s.hidden}},
+          {"f2.weight", {1, s.hidden}},                {"f2.bias", {1}}};
 }
 
-/// LibTorch's own thread pool: one thread, set once. analyze() runs images on several threads of its
-/// own, and a deterministic fit needs one thread.
-void torch_single_thread() {
-  static std::once_flag once;
-  std::call_once(once, [] { torch::set_num_threads(1); });
+cv::Mat blob(const Param& p) {
+  cv::Mat m(static_cast<int>(p.shape.size()), p.shape.data(), CV_32F);
+  std::copy(p.values.begin(), p.values.end(), m.ptr<float>());
+  return m;
+}
+
+cv::Mat row(const Param& p) {
+  cv::Mat m(1, static_cast<int>(p.values.size()), CV_32F);
+  std::copy(p.values.begin(), p.values.end(), m.ptr<float>());
+  return m;
+}
+
+void check_patch_size(const std::vector<float>& p) {
+  constexpr auto want = static_cast<std::size_t>(kSpeckNetPatch * kSpeckNetPatch);
+  if (p.size() != want)
+    throw Error(ErrorCode::InvalidData,
+                "speck net: a patch has " + std::to_string(p.size()) + " values, " + std::to_string(want) + " expected");
 }
 
 }  // namespace
 
 struct SpeckNet::Impl {
   SpeckNetSettings settings;
-  Net net{nullptr};
+  std::map<std::string, Param> params;
+
+  /// The forward pass as an OpenCV dnn network (a cv::dnn::Net is not safe to share between threads,
+  /// so each logits() call builds its own: a few microseconds).
+  cv::dnn::Net build() const {
+    cv::dnn::Net net;
+    auto conv = [&](const char* name, int k) {
+      cv::dnn::LayerParams lp;
+      lp.set("kernel_size", k);
+      lp.set("num_output", params.at(std::string(name) + ".weight").shape[0]);
+      lp.set("bias_term", true);
+      lp.blobs = {blob(params.at(std::string(name) + ".weight")), row(params.at(std::string(name) + ".bias"))};
+      net.addLayerToPrev(name, "Convolution", lp);
+    };
+    auto relu = [&](const std::string& name) {
+      cv::dnn::LayerParams lp;
+      net.addLayerToPrev(name, "ReLU", lp);
+    };
+    auto pool = [&](const std::string& name) {
+      cv::dnn::LayerParams lp;
+      lp.set("pool", "max");
+      lp.set("kernel_size", 2);
+      lp.set("stride", 2);
+      net.addLayerToPrev(name, "Pooling", lp);
+    };
+    auto dense = [&](const char* name) {
+      cv::dnn::LayerParams lp;
+      const Param& w = params.at(std::string(name) + ".weight");
+      lp.set("num_output", w.shape[0]);
+      lp.set("bias_term", true);
+      lp.set("axis", 1);
+      cv::Mat wm(w.shape[0], w.shape[1], CV_32F);
+      std::copy(w.values.begin(), w.values.end(), wm.ptr<float>());
+      lp.blobs = {wm, row(params.at(std::string(name) + ".bias"))};
+      net.addLayerToPrev(name, "InnerProduct", lp);
+    };
+    conv("c1", 5);
+    relu("r1");
+    pool("p1");
+    conv("c2", 3);
+    relu("r2");
+    pool("p2");
+    dense("f1");
+    relu("r3");
+    dense("f2");
+    net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    return net;
+  }
 };
 
 SpeckNet::SpeckNet() = default;
@@ -99,16 +145,20 @@ bool SpeckNet::empty() const { return !impl_; }
 std::vector<double> SpeckNet::logits(const std::vector<std::vector<float>>& patches) const {
   std::vector<double> out(patches.size(), 0.0);
   if (!impl_ || patches.empty()) return out;
-  torch_single_thread();
-  torch::InferenceMode guard;
+  constexpr int ch = 1;
+  for (const auto& p : patches) check_patch_size(p);
+  cv::dnn::Net net = impl_->build();
   constexpr std::size_t kBatch = 512;
+  const std::size_t len = static_cast<std::size_t>(ch) * kSpeckNetPatch * kSpeckNetPatch;
   for (std::size_t s = 0; s < patches.size(); s += kBatch) {
     const std::size_t e = std::min(patches.size(), s + kBatch);
-    for (std::size_t k = s; k < e; ++k)
-      if (patches[k].size() != static_cast<std::size_t>(kSpeckNetPatch * kSpeckNetPatch))
-        throw Error(ErrorCode::InvalidData, "speck net: a patch has " + std::to_string(patches[k].size()) + " values");
-    const auto y = impl_->net->forward(batch_of(patches, s, e)).contiguous();
-    const float* v = y.data_ptr<float>();
+    const int dims[4] = {static_cast<int>(e - s), ch, kSpeckNetPatch, kSpeckNetPatch};
+    cv::Mat in(4, dims, CV_32F);
+    float* d = in.ptr<float>();
+    for (std::size_t k = s; k < e; ++k) std::copy(patches[k].begin(), patches[k].end(), d + (k - s) * len);
+    net.setInput(in);
+    const cv::Mat y = net.forward();
+    const float* v = y.ptr<float>();
     for (std::size_t k = s; k < e; ++k) out[k] = v[k - s];
   }
   return out;
@@ -118,11 +168,7 @@ nlohmann::json SpeckNet::to_json() const {
   if (!impl_) return nullptr;
   const auto& s = impl_->settings;
   nlohmann::json params = nlohmann::json::object();
-  for (const auto& p : impl_->net->named_parameters()) {
-    const auto t = p.value().detach().contiguous();
-    params[p.key()] = {{"shape", t.sizes().vec()},
-                       {"values", std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel())}};
-  }
+  for (const auto& [name, p] : impl_->params) params[name] = {{"shape", p.shape}, {"values", p.values}};
   return {{"kind", "calcscope-speck-net"}, {"version", 1},
           {"patch", kSpeckNetPatch},      {"step_mm", kSpeckNetStepMm},
           {"width1", s.width1},           {"width2", s.width2},
@@ -140,24 +186,48 @@ SpeckNet SpeckNet::from_json(const nlohmann::json& j) {
     s.width1 = j.at("width1").get<int>();
     s.width2 = j.at("width2").get<int>();
     s.hidden = j.at("hidden").get<int>();
-    if (s.width1 < 1 || s.width2 < 1 || s.hidden < 1 || s.width1 > 256 || s.width2 > 256 || s.hidden > 1024)
+    if (s.width1 < 1 || s.width2 < 1 || s.hidden < 1 || s.width1 > 256 ||
+        s.width2 > 256 || s.hidden > 1024)
       throw Error(ErrorCode::InvalidData, "speck net: layer widths out of range");
-    n.impl_->net = Net(s.width1, s.width2, s.hidden);
-    torch::NoGradGuard ng;
-    for (auto& p : n.impl_->net->named_parameters()) {
-      const auto& e = j.at("parameters").at(p.key());
-      const auto shape = e.at("shape").get<std::vector<long>>();
-      const auto values = e.at("values").get<std::vector<float>>();
-      if (shape != p.value().sizes().vec() || static_cast<long>(values.size()) != p.value().numel())
-        throw Error(ErrorCode::InvalidData, "speck net: parameter '" + p.key() + "' has the wrong shape");
-      p.value().copy_(torch::from_blob(const_cast<float*>(values.data()), p.value().sizes()));
+    for (const auto& [name, shape] : param_shapes(s)) {
+      const auto& e = j.at("parameters").at(name);
+      Param p{e.at("shape").get<std::vector<int>>(), e.at("values").get<std::vector<float>>()};
+      std::size_t count = 1;
+      for (int d : shape) count *= static_cast<std::size_t>(d);
+      if (p.shape != shape || p.values.size() != count)
+        throw Error(ErrorCode::InvalidData, "speck net: parameter '" + name + "' has the wrong shape");
+      n.impl_->params[name] = std::move(p);
     }
-    n.impl_->net->eval();
     return n;
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorCode::InvalidData, std::string("speck net: ") + e.what());
   }
 }
+
+namespace {
+
+/// The trainer module (src/torch/speck_net_fit.cpp), loaded on first use and kept.
+using FitFn = int (*)(const float*, std::size_t, std::size_t, const int*, const char*, void (*)(void*, const char*),
+                      void*, char**);
+
+FitFn trainer() {
+  static FitFn fn = [] {
+    const char* env = std::getenv("CALCSCOPE_TORCH_MODULE");
+    const std::string path = env && *env ? env : CALCSCOPE_TORCH_MODULE;
+    void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+      throw Error(ErrorCode::Internal, std::string("speck net: the network trainer (LibTorch module) could not be "
+                                                   "loaded: ") + dlerror() + ". Build the project "
+                                                   "(cmake --build build/release) or point CALCSCOPE_TORCH_MODULE at "
+                                                   "libcalcscope_speck_net_torch.so");
+    auto f = reinterpret_cast<FitFn>(dlsym(h, "calcscope_speck_net_fit"));
+    if (!f) throw Error(ErrorCode::Internal, "speck net: " + path + " has no calcscope_speck_net_fit");
+    return f;
+  }();
+  return fn;
+}
+
+}  // namespace
 
 SpeckNet SpeckNet::fit(const std::vector<std::vector<float>>& patches, const std::vector<int>& labels,
                        const SpeckNetSettings& settings, const std::function<void(const std::string&)>& log) {
@@ -165,52 +235,33 @@ SpeckNet SpeckNet::fit(const std::vector<std::vector<float>>& patches, const std
   if (labels.size() != n) throw Error(ErrorCode::InvalidData, "speck net: one label per patch is needed");
   double pos = 0, neg = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    if (patches[i].size() != static_cast<std::size_t>(kSpeckNetPatch * kSpeckNetPatch))
-      throw Error(ErrorCode::InvalidData, "speck net: a patch has " + std::to_string(patches[i].size()) + " values");
+    check_patch_size(patches[i]);
     (labels[i] ? pos : neg) += 1;
   }
   if (pos == 0 || neg == 0) throw Error(ErrorCode::InvalidData, "speck net: both classes need patches");
-  torch_single_thread();
-  torch::manual_seed(settings.seed);
-  SpeckNet out;
-  out.impl_ = std::make_unique<Impl>();
-  out.impl_->settings = settings;
-  Net net(settings.width1, settings.width2, settings.hidden);
-  torch::optim::Adam opt(net->parameters(),
-                         torch::optim::AdamOptions(settings.learning_rate).weight_decay(settings.weight_decay));
-  torch::nn::BCEWithLogitsLoss loss_fn(
-      torch::nn::BCEWithLogitsLossOptions().pos_weight(torch::tensor({static_cast<float>(neg / pos)})));
-  std::mt19937_64 rng(settings.seed);
-  std::vector<std::size_t> order(n);
-  for (std::size_t i = 0; i < n; ++i) order[i] = i;
-  const auto B = static_cast<std::size_t>(std::max(1, settings.batch));
-  net->train();
-  for (int e = 0; e < settings.epochs; ++e) {
-    std::shuffle(order.begin(), order.end(), rng);
-    double total = 0;
-    int batches = 0;
-    for (std::size_t s = 0; s < n; s += B) {
-      const std::size_t end = std::min(n, s + B);
-      auto x = batch_of(patches, s, end, &order);
-      auto y = torch::empty({static_cast<long>(end - s)});
-      float* yv = y.data_ptr<float>();
-      for (std::size_t k = s; k < end; ++k) yv[k - s] = static_cast<float>(labels[order[k]]);
-      const int rot = static_cast<int>(rng() % 4);
-      if (rot) x = torch::rot90(x, rot, {2, 3});
-      if (rng() % 2) x = torch::flip(x, {3});
-      opt.zero_grad();
-      auto loss = loss_fn(net->forward(x), y);
-      loss.backward();
-      opt.step();
-      total += loss.item<double>();
-      ++batches;
-    }
-    if (log) log("speck net: epoch " + std::to_string(e + 1) + " of " + std::to_string(settings.epochs) +
-                 ", loss " + std::to_string(total / std::max(1, batches)));
-  }
-  net->eval();
-  out.impl_->net = net;
-  return out;
+  constexpr std::size_t len = static_cast<std::size_t>(kSpeckNetPatch) * kSpeckNetPatch;
+  std::vector<float> flat(n * len);
+  for (std::size_t i = 0; i < n; ++i) std::copy(patches[i].begin(), patches[i].end(), flat.begin() + i * len);
+  const nlohmann::json sj = {{"patch", kSpeckNetPatch},     {"channels", 1},
+                             {"width1", settings.width1},   {"width2", settings.width2},
+                             {"hidden", settings.hidden},   {"epochs", settings.epochs},
+                             {"batch", settings.batch},     {"learning_rate", settings.learning_rate},
+                             {"weight_decay", settings.weight_decay}, {"seed", settings.seed}};
+  struct Log {
+    static void line(void* user, const char* text) { (*static_cast<const std::function<void(const std::string&)>*>(user))(text); }
+  };
+  char* out = nullptr;
+  const int rc = trainer()(flat.data(), n, len, labels.data(), sj.dump().c_str(), log ? &Log::line : nullptr,
+                           const_cast<void*>(static_cast<const void*>(&log)), &out);
+  const std::string text = out ? out : "";
+  std::free(out);
+  if (rc != 0) throw Error(ErrorCode::Internal, "speck net: the trainer failed: " + text);
+  nlohmann::json j = {{"kind", "calcscope-speck-net"}, {"patch", kSpeckNetPatch}, {"step_mm", kSpeckNetStepMm},
+                      {"width1", settings.width1}, {"width2", settings.width2}, {"hidden", settings.hidden},
+                      {"parameters", nlohmann::json::parse(text)}};
+  SpeckNet net = from_json(j);
+  net.impl_->settings = settings;
+  return net;
 }
 
 const SpeckNet* default_speck_net() {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -76,6 +77,87 @@ TEST(SpeckNet, LearnsASpeckFromNoiseAndRoundTripsThroughJson) {
   // and the fit is deterministic
   const auto twice = SpeckNet::fit(train, train_labels, s).logits(test);
   for (std::size_t k = 0; k < logits.size(); ++k) EXPECT_EQ(twice[k], logits[k]);
+}
+
+/// The forward pass written out in plain loops (conv 5x5, ReLU, max-pool 2, conv 3x3, ReLU, max-pool 2,
+/// dense, ReLU, dense), the reference for the OpenCV dnn network that logits() builds.
+double reference_logit(const nlohmann::json& j, const std::vector<float>& x) {
+  auto P = [&](const char* n) { return j.at("parameters").at(n).at("values").get<std::vector<float>>(); };
+  const int w1 = j.at("width1"), w2 = j.at("width2"), hidden = j.at("hidden");
+  auto conv = [](const std::vector<float>& in, int cin, int side, const std::vector<float>& w, const std::vector<float>& b,
+                 int cout, int k) {
+    const int o = side - k + 1;
+    std::vector<float> out(static_cast<std::size_t>(cout) * o * o);
+    for (int c = 0; c < cout; ++c)
+      for (int y = 0; y < o; ++y)
+        for (int x = 0; x < o; ++x) {
+          double v = b[c];
+          for (int i = 0; i < cin; ++i)
+            for (int dy = 0; dy < k; ++dy)
+              for (int dx = 0; dx < k; ++dx)
+                v += w[((c * cin + i) * k + dy) * k + dx] * in[(i * side + y + dy) * side + x + dx];
+          out[(c * o + y) * o + x] = static_cast<float>(std::max(0.0, v));  // with the ReLU
+        }
+    return out;
+  };
+  auto pool = [](const std::vector<float>& in, int c, int side) {
+    const int o = side / 2;
+    std::vector<float> out(static_cast<std::size_t>(c) * o * o);
+    for (int k = 0; k < c; ++k)
+      for (int y = 0; y < o; ++y)
+        for (int x = 0; x < o; ++x)
+          out[(k * o + y) * o + x] = std::max({in[(k * side + 2 * y) * side + 2 * x], in[(k * side + 2 * y) * side + 2 * x + 1],
+                                               in[(k * side + 2 * y + 1) * side + 2 * x], in[(k * side + 2 * y + 1) * side + 2 * x + 1]});
+    return out;
+  };
+  auto a = pool(conv(x, 1, kSpeckNetPatch, P("c1.weight"), P("c1.bias"), w1, 5), w1, kSpeckNetPatch - 4);
+  const int s1 = (kSpeckNetPatch - 4) / 2;
+  a = pool(conv(a, w1, s1, P("c2.weight"), P("c2.bias"), w2, 3), w2, s1 - 2);
+  const auto f1w = P("f1.weight"), f1b = P("f1.bias"), f2w = P("f2.weight"), f2b = P("f2.bias");
+  double out = f2b[0];
+  for (int h = 0; h < hidden; ++h) {
+    double v = f1b[h];
+    for (std::size_t i = 0; i < a.size(); ++i) v += f1w[h * a.size() + i] * a[i];
+    out += f2w[h] * std::max(0.0, v);
+  }
+  return out;
+}
+
+TEST(SpeckNet, ForwardPassMatchesAPlainLoopReference) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> g(0.f, 0.3f);
+  SpeckNetSettings s;
+  s.width1 = 3;
+  s.width2 = 4;
+  s.hidden = 5;
+  nlohmann::json j = {{"kind", "calcscope-speck-net"}, {"patch", kSpeckNetPatch}, {"step_mm", kSpeckNetStepMm},
+                      {"width1", s.width1}, {"width2", s.width2}, {"hidden", s.hidden}};
+  const std::vector<std::pair<const char*, std::vector<int>>> shapes = {
+      {"c1.weight", {3, 1, 5, 5}}, {"c1.bias", {3}}, {"c2.weight", {4, 3, 3, 3}}, {"c2.bias", {4}},
+      {"f1.weight", {5, 64}},      {"f1.bias", {5}}, {"f2.weight", {1, 5}},       {"f2.bias", {1}}};
+  for (const auto& [name, shape] : shapes) {
+    int n = 1;
+    for (int d : shape) n *= d;
+    std::vector<float> v(static_cast<std::size_t>(n));
+    for (auto& x : v) x = g(rng);
+    j["parameters"][name] = {{"shape", shape}, {"values", v}};
+  }
+  const SpeckNet net = SpeckNet::from_json(j);
+  std::vector<std::vector<float>> patches;
+  for (int k = 0; k < 600; ++k) {  // more than one batch of 512
+    std::vector<float> p(kSpeckNetPatch * kSpeckNetPatch);
+    for (auto& x : p) x = g(rng) * 3;
+    patches.push_back(p);
+  }
+  const auto got = net.logits(patches);
+  ASSERT_EQ(got.size(), patches.size());
+  double spread = 0;
+  for (std::size_t k = 0; k < patches.size(); ++k) {
+    const double want = reference_logit(j, patches[k]);
+    EXPECT_NEAR(got[k], want, 1e-4 * (1 + std::abs(want))) << k;
+    spread += std::abs(want);
+  }
+  EXPECT_GT(spread / patches.size(), 0.05);  // the reference is not trivially 0
 }
 
 TEST(SpeckNet, MalformedNetworksAndDataAreRefused) {

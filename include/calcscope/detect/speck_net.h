@@ -5,7 +5,8 @@
 // feature. Trained by `calcscope train` on phantoms of its own seeds before the scoring models
 // (src/train/train_speck_net.cpp), stored as models/speck-net.json and embedded like the other models.
 // Only the digital family reads it (film keeps its 20 features); docs/algorithms.md §2b.
-// LibTorch runs the network; this header does not expose it.
+// The forward pass runs on OpenCV's dnn module; fitting runs LibTorch in a module of its own
+// (src/torch/speck_net_fit.cpp), loaded only by fit(), so analysing never loads LibTorch.
 #pragma once
 #include <functional>
 #include <memory>
@@ -58,7 +59,8 @@ class SpeckNet {
   /// Trains a new network (binary cross-entropy, positives weighted by negatives / positives, each
   /// batch rotated by a multiple of 90 degrees and mirrored at random). Deterministic for a seed (one
   /// thread). `log` receives one line per epoch. Throws Error(InvalidData) when a class is empty or a
-  /// patch has the wrong size.
+  /// patch has the wrong size, Error(Internal) when the LibTorch trainer module cannot be loaded
+  /// (CALCSCOPE_TORCH_MODULE overrides its path, which is the build tree's by default).
   static SpeckNet fit(const std::vector<std::vector<float>>& patches, const std::vector<int>& labels,
                       const SpeckNetSettings& settings, const std::function<void(const std::string&)>& log = {});
 
