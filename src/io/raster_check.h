@@ -3,7 +3,8 @@
 // "imread_(...): can't read data: ..."), where a batch run's own messages go, and OpenCV then returns
 // an empty image without saying what was wrong. Checking the structure first lets the reader say it
 // (which part, at which byte) and keeps stderr to our one message per file. Damage inside compressed
-// data that keeps the structure intact is still found by the decoder.
+// data that keeps the structure intact is found for TIFF by decoding it with libtiff first
+// (tiff_decode_problem()); for PNG the chunk checksums find it.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -34,5 +35,11 @@ std::string pnm_structure_problem(const std::vector<std::uint8_t>& head, std::ui
 /// file, and every strip or tile it lists (StripOffsets + StripByteCounts, TileOffsets +
 /// TileByteCounts) must end inside the file. Returns "" or what is wrong. Pure.
 std::string tiff_structure_problem(const std::vector<std::uint8_t>& bytes);
+
+/// Decodes every strip or tile of a TIFF's first image with libtiff (src/io/tiff_decode_check.cpp),
+/// its errors kept from stderr. Returns "" when they decode (or when the image is too large to be worth
+/// decoding twice: over 65535 pixels a side or a 1 GB strip, which the reader's size check reports),
+/// else which strip or tile failed and libtiff's first error, for a message.
+std::string tiff_decode_problem(const std::vector<std::uint8_t>& bytes);
 
 }  // namespace calcscope::io_detail

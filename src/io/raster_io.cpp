@@ -146,9 +146,10 @@ Image read_raster(const std::filesystem::path& path, const ReadOptions& options)
     // The structure is checked first (src/io/raster_check.h), so that a damaged or truncated file gets
     // our message instead of the decoder's text on stderr; then the bytes read once are decoded.
     auto bytes = io_detail::read_head(path, static_cast<std::size_t>(file_size));
-    const std::string problem = m == Magic::Png    ? io_detail::png_structure_problem(bytes)
-                                : m == Magic::Tiff ? io_detail::tiff_structure_problem(bytes)
-                                                   : io_detail::pnm_structure_problem(bytes, file_size);
+    std::string problem = m == Magic::Png    ? io_detail::png_structure_problem(bytes)
+                          : m == Magic::Tiff ? io_detail::tiff_structure_problem(bytes)
+                                             : io_detail::pnm_structure_problem(bytes, file_size);
+    if (problem.empty() && m == Magic::Tiff) problem = io_detail::tiff_decode_problem(bytes);
     if (!problem.empty()) {
       std::string kind = format_name(m, path);
       std::transform(kind.begin(), kind.end(), kind.begin(), [](unsigned char c) { return std::toupper(c); });

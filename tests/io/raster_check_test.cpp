@@ -145,6 +145,30 @@ TEST(TiffCheck, EveryStripMustEndInsideTheFile) {
   EXPECT_TRUE(contains(io_detail::tiff_structure_problem(far), "beyond the end")) << io_detail::tiff_structure_problem(far);
 }
 
+// Damage inside LZW-compressed strips leaves the structure whole: OpenCV's decoder used to print a
+// warning and "imdecode_(...): can't read data" on stderr before our message (session 28).
+TEST(TiffCheck, DamageInsideCompressedStripsIsNamedWithoutDecoderNoise) {
+  test::TempDir dir("calcscope-io-tiff-data");
+  write_raster(test::synthetic_image(400, 300, 0.1), dir / "ok.tif", 16);
+  const Bytes ok = slurp_bytes(dir / "ok.tif");
+  ASSERT_GT(ok.size(), 2000u);
+  EXPECT_EQ(io_detail::tiff_decode_problem(ok), "");
+  Bytes bad = ok;  // ten bytes of nonsense a quarter of the way into the file: inside the strips
+  const std::uint8_t junk[] = {0xff, 0x00, 0xff, 0x13, 0x77, 0xab, 0xcd, 0xef, 0x01, 0x02};
+  std::copy(std::begin(junk), std::end(junk), bad.begin() + static_cast<long>(ok.size() / 4));
+  EXPECT_EQ(io_detail::tiff_structure_problem(bad), "");  // the structure holds
+  const std::string p = io_detail::tiff_decode_problem(bad);
+  EXPECT_TRUE(contains(p, "strip") && contains(p, "cannot be decoded")) << p;
+  put(dir / "bad.tif", bad);
+  const auto r = test::run_cli("analyze " + test::quoted(dir / "bad.tif") + " --pixel-size 0.1 --output " +
+                               test::quoted(dir / "out"));
+  EXPECT_EQ(r.exit_code, 10) << r.output;  // decode_failed
+  EXPECT_TRUE(contains(r.output, "bad.tif") && contains(r.output, "strip")) << r.output;
+  EXPECT_FALSE(contains(r.output, "imdecode_") || contains(r.output, "WARN")) << r.output;  // only our message
+  // a header whose first directory would be at byte 0: libtiff cannot open it
+  EXPECT_NE(io_detail::tiff_decode_problem(Bytes{'I', 'I', 42, 0, 0, 0, 0, 0}), "");
+}
+
 TEST(RasterCheck, TruncatedPgmAndTiffGiveOurMessageAndNoDecoderNoise) {
   test::TempDir dir("calcscope-io-cut-cli");
   for (const char* name : {"img.pgm", "img.tif", "img.png"}) {
