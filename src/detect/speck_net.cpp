@@ -7,6 +7,7 @@
 #include <opencv2/dnn.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -162,6 +163,32 @@ std::vector<double> SpeckNet::logits(const std::vector<std::vector<float>>& patc
     for (std::size_t k = s; k < e; ++k) out[k] = v[k - s];
   }
   return out;
+}
+
+std::string SpeckNet::to_text() const {
+  nlohmann::json j = to_json();
+  if (j.is_null()) return "null\n";
+  // each parameter's values as placeholders, then written by std::to_chars(float): the shortest
+  // decimal that reads back as the float (nlohmann's double writer would print the float widened,
+  // "-0.038069359999999997" for -0.03806936f)
+  std::vector<std::string> lists;
+  for (const auto& [name, p] : impl_->params) {
+    std::string list;
+    char text[32];
+    for (float v : p.values) {
+      if (!list.empty()) list += ',';
+      list.append(text, std::to_chars(text, text + sizeof text, v).ptr);
+    }
+    j["parameters"][name]["values"] = "@values" + std::to_string(lists.size()) + "@";
+    lists.push_back(std::move(list));
+  }
+  std::string out = j.dump();
+  for (std::size_t k = 0; k < lists.size(); ++k) {
+    const std::string key = "\"@values" + std::to_string(k) + "@\"";
+    const auto at = out.find(key);
+    out.replace(at, key.size(), "[" + lists[k] + "]");
+  }
+  return out + "\n";
 }
 
 nlohmann::json SpeckNet::to_json() const {

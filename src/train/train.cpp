@@ -783,7 +783,7 @@ TrainReport train_models(const TrainOptions& o) {
       write_text(o.out_dir / "cluster-digital.json", report.cluster_model_digital);
     }
     fs::remove(o.out_dir / "speck-net.json");
-    if (!speck_net.empty()) write_text(o.out_dir / "speck-net.json", speck_net.to_json().dump() + "\n");
+    if (!speck_net.empty()) write_text(o.out_dir / "speck-net.json", speck_net.to_text());
     write_json_file(report.card, o.out_dir / "model-card.json");
     write_text(o.out_dir / "cv-table.txt", report.table);
   }

@@ -2,6 +2,7 @@
 #include "calcscope/detect/speck_net.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include "calcscope/core/error.h"
 #include "calcscope/detect/calcifications.h"
 #include "calcscope/eval/eval.h"
+#include "detect/scoring_models.h"
 
 namespace calcscope {
 namespace {
@@ -121,6 +123,46 @@ double reference_logit(const nlohmann::json& j, const std::vector<float>& x) {
     out += f2w[h] * std::max(0.0, v);
   }
   return out;
+}
+
+// The committed weights are what SpeckNet::to_text() writes (as calcscope train does), and
+// they read back to the same floats: since session 28 each weight is written as the shortest decimal
+// that reads back as its float (460 -> 270 KB), not as the float widened to double.
+TEST(SpeckNet, CommittedWeightsAreWrittenInShortFormAndReadBackExactly) {
+  const std::string& text = embedded_model_speck_net();
+  ASSERT_FALSE(text.empty());
+  const SpeckNet net = SpeckNet::from_json(nlohmann::json::parse(text));
+  EXPECT_EQ(net.to_text(), text);
+  // random floats of every magnitude a weight has: written and read back bit for bit
+  std::mt19937 rng(28);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::uniform_int_distribution<int> e(-40, 10);
+  SpeckNetSettings s;
+  s.width1 = 2, s.width2 = 2, s.hidden = 3;
+  nlohmann::json j = net.to_json();
+  j["width1"] = s.width1, j["width2"] = s.width2, j["hidden"] = s.hidden;
+  std::vector<float> written;
+  for (auto& [name, p] : j["parameters"].items()) {
+    std::size_t count = 1;
+    std::vector<int> shape;
+    if (name == "c1.weight") shape = {2, 1, 5, 5};
+    else if (name == "c2.weight") shape = {2, 2, 3, 3};
+    else if (name == "f1.weight") shape = {3, 16 * 2};
+    else if (name == "f2.weight") shape = {1, 3};
+    else shape = {name == "f2.bias" ? 1 : name == "f1.bias" ? 3 : 2};
+    for (int d : shape) count *= static_cast<std::size_t>(d);
+    std::vector<float> v(count);
+    for (auto& x : v) x = std::ldexp(u(rng), e(rng));
+    p = {{"shape", shape}, {"values", v}};
+  }
+  const SpeckNet small = SpeckNet::from_json(j);
+  const nlohmann::json again = SpeckNet::from_json(nlohmann::json::parse(small.to_text())).to_json();
+  for (auto& [name, p] : j["parameters"].items()) {
+    const auto a = p["values"].get<std::vector<float>>();
+    const auto b = again["parameters"][name]["values"].get<std::vector<float>>();
+    ASSERT_EQ(a.size(), b.size()) << name;
+    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << name << " " << i;
+  }
 }
 
 TEST(SpeckNet, ForwardPassMatchesAPlainLoopReference) {

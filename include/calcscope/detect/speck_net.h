@@ -54,6 +54,9 @@ class SpeckNet {
   /// Logit per patch (each kSpeckNetPatch^2 values); 0 for every patch of an empty net. Thread-safe.
   std::vector<double> logits(const std::vector<std::vector<float>>& patches) const;
   nlohmann::json to_json() const;
+  /// to_json() as the text of models/speck-net.json: each weight the shortest decimal that reads back
+  /// as its float (std::to_chars), ending in a newline.
+  std::string to_text() const;
   /// Throws Error(InvalidData) on a malformed network.
   static SpeckNet from_json(const nlohmann::json& j);
   /// Trains a new network (binary cross-entropy, positives weighted by negatives / positives, each
