@@ -31,6 +31,9 @@ const std::vector<ErrorInfo>& error_table() {
        "object's SOP class or transfer syntax)"},
       {ErrorCode::ListenFailed, "listen_failed", 16, 500,
        "DICOM network: the listening port could not be opened (in use, or below 1024 without privileges)"},
+      {ErrorCode::MissingComponent, "missing_component", 17, 500,
+       "a part of calcscope the command needs is not built or installed (calcscope train's network trainer "
+       "module)"},
       {ErrorCode::Internal, "internal", 70, 500, "internal error (a bug): please report it"},
   };
   return table;

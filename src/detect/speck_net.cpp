@@ -243,12 +243,16 @@ FitFn trainer() {
     const std::string path = env && *env ? env : CALCSCOPE_TORCH_MODULE;
     void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!h)
-      throw Error(ErrorCode::Internal, std::string("speck net: the network trainer (LibTorch module) could not be "
+      throw Error(ErrorCode::MissingComponent, std::string("speck net: the network trainer (LibTorch module) could not be "
                                                    "loaded: ") + dlerror() + ". Build the project "
                                                    "(cmake --build build/release) or point CALCSCOPE_TORCH_MODULE at "
                                                    "libcalcscope_speck_net_torch.so");
     auto f = reinterpret_cast<FitFn>(dlsym(h, "calcscope_speck_net_fit"));
-    if (!f) throw Error(ErrorCode::Internal, "speck net: " + path + " has no calcscope_speck_net_fit");
+    if (!f)
+      throw Error(ErrorCode::MissingComponent, "speck net: " + path +
+                                                   " is not the network trainer (it has no calcscope_speck_net_fit): "
+                                                   "build the project or point CALCSCOPE_TORCH_MODULE at "
+                                                   "libcalcscope_speck_net_torch.so");
     return f;
   }();
   return fn;

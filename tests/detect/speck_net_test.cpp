@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 
 #include "calcscope/core/error.h"
@@ -214,6 +215,28 @@ TEST(SpeckNet, MalformedNetworksAndDataAreRefused) {
   EXPECT_THROW(SpeckNet::fit({{1.f, 2.f}, {3.f}}, {0, 1}, SpeckNetSettings{}), Error);  // wrong patch size
   // an empty net gives 0 for every patch
   EXPECT_EQ(SpeckNet{}.logits(one), std::vector<double>(3, 0.0));
+}
+
+// Without the trainer module a fit fails with missing_component (exit 17), naming the module and the
+// variable that points at it (session 28; before, an internal error). Run in a fresh process ("threadsafe"
+// death-test style re-runs this test alone), since the module, once loaded, stays loaded.
+TEST(SpeckNet, FitWithoutTheTrainerModuleIsAMissingComponent) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        setenv("CALCSCOPE_TORCH_MODULE", "/nonexistent/libcalcscope_speck_net_torch.so", 1);
+        std::vector<std::vector<float>> two(2, std::vector<float>(kSpeckNetPatch * kSpeckNetPatch, 0.f));
+        try {
+          (void)SpeckNet::fit(two, {0, 1}, SpeckNetSettings{});
+        } catch (const Error& e) {
+          const std::string m = e.what();
+          const bool named = m.find("/nonexistent/") != std::string::npos &&
+                             m.find("CALCSCOPE_TORCH_MODULE") != std::string::npos;
+          std::_Exit(named ? error_info(e.code()).exit_code : 99);
+        }
+        std::_Exit(98);
+      },
+      ::testing::ExitedWithCode(17), "");
 }
 
 TEST(SpeckNet, FeatureIsLeftAtZeroOnFilmAndWithoutANetwork) {

@@ -26,6 +26,7 @@ enum class ErrorCode {
   AssociationRejected, ///< DICOM network: the peer refused the association (AE titles)
   StoreFailed,         ///< DICOM network: the peer refused an object (C-STORE status, SOP class not accepted)
   ListenFailed,        ///< DICOM network: the listening port could not be opened
+  MissingComponent,    ///< a part of calcscope the command needs is not built or installed (the LibTorch trainer module)
   Internal,            ///< a bug: please report
 };
 
