@@ -70,6 +70,7 @@ std::string tiff_decode_problem(const std::vector<std::uint8_t>& bytes) {
                                 map_proc, unmap_proc, opts);
   TIFFOpenOptionsFree(opts);
   if (!tif) return "its header or first image directory cannot be read (" + (first.empty() ? "libtiff" : first) + ")";
+  first.clear();  // an error the open survived (a damaged tag it skipped) is not the pixels' problem
   std::uint32_t width = 0, height = 0;
   TIFFGetField(tif, TIFFTAG_IMAGEWIDTH, &width);
   TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &height);
