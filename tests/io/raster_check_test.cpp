@@ -35,10 +35,13 @@ std::size_t chunk_at(const Bytes& b, const std::string& type) {
   return 0;
 }
 
-Bytes written_png(const test::TempDir& dir) {
-  write_raster(test::synthetic_image(120, 90, 0.1), dir / "ok.png", 16);
-  return slurp_bytes(dir / "ok.png");
+/// A 16-bit synthetic image written as `name` in `dir` (LZW for .tif), read back as bytes.
+Bytes written_raster(const test::TempDir& dir, const std::string& name, int width, int height) {
+  write_raster(test::synthetic_image(width, height, 0.1), dir / name, 16);
+  return slurp_bytes(dir / name);
 }
+
+Bytes written_png(const test::TempDir& dir) { return written_raster(dir, "ok.png", 120, 90); }
 
 TEST(PngCheck, TruncationAndDamageAreNamedWithTheirChunk) {
   test::TempDir dir("calcscope-io-png");
@@ -131,8 +134,7 @@ TEST(PnmCheck, BinaryPgmMustHoldThePixelsItsHeaderAnnounces) {
 
 TEST(TiffCheck, EveryStripMustEndInsideTheFile) {
   test::TempDir dir("calcscope-io-tiff");
-  write_raster(test::synthetic_image(300, 200, 0.1), dir / "ok.tif", 16);
-  const Bytes ok = slurp_bytes(dir / "ok.tif");
+  const Bytes ok = written_raster(dir, "ok.tif", 300, 200);
   ASSERT_GT(ok.size(), 100u);
   EXPECT_EQ(io_detail::tiff_structure_problem(ok), "");
   for (const std::size_t cut : {std::size_t{6}, ok.size() / 2, ok.size() - 1}) {
@@ -149,8 +151,7 @@ TEST(TiffCheck, EveryStripMustEndInsideTheFile) {
 // warning and "imdecode_(...): can't read data" on stderr before our message (session 28).
 TEST(TiffCheck, DamageInsideCompressedStripsIsNamedWithoutDecoderNoise) {
   test::TempDir dir("calcscope-io-tiff-data");
-  write_raster(test::synthetic_image(400, 300, 0.1), dir / "ok.tif", 16);
-  const Bytes ok = slurp_bytes(dir / "ok.tif");
+  const Bytes ok = written_raster(dir, "ok.tif", 400, 300);
   ASSERT_GT(ok.size(), 2000u);
   EXPECT_EQ(io_detail::tiff_decode_problem(ok), "");
   Bytes bad = ok;  // ten bytes of nonsense a quarter of the way into the file: inside the strips
