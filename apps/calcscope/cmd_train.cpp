@@ -33,6 +33,7 @@ struct TrainArgs {
   std::string film_cluster_ignore = "mean_member_score,strong_fraction,median_member_score";
   std::string digital_calc_ignore, digital_cluster_ignore;
   double infn_pixel_size = 0.1;
+  std::string speck_net_infn;
   int min_count = -1;
   double cluster_calc_score = -1;
   double max_density = -1;
@@ -173,6 +174,10 @@ void register_train(CLI::App& app, Runner& run) {
       ->check(CLI::Range(0, 5000));
   sub->add_option("--speck-net-epochs", a->speck_net_epochs, "training epochs of the candidate-patch network")
       ->check(CLI::Range(1, 200));
+  sub->add_option("--speck-net-infn", a->speck_net_infn,
+                  "INFN patches directory (0/, 1/): the candidates of the normal patches of half the cases become "
+                  "negatives of the candidate-patch network (session 28; scripts/train.sh passes "
+                  "../shared/data/infn-patches; default: phantoms only)");
   sub->add_option("--digital-grey-variety", a->grey_variety,
                   "digital family: 1 = the varied-imaging phantoms are also written on other grey scales (gain 0.88-1.13, offset -0.03..0.04), 0 = as rendered")
       ->check(CLI::Range(0, 1))
@@ -244,6 +249,7 @@ void register_train(CLI::App& app, Runner& run) {
       o.digital_grey_variety = a->grey_variety != 0;
       o.speck_net_phantoms = a->speck_net_phantoms;
       o.speck_net_epochs = a->speck_net_epochs;
+      o.speck_net_infn_dir = a->speck_net_infn;
       o.digital_wide_imaging = a->wide_imaging != 0;
       auto split_names = [](const std::string& list) {
         std::vector<std::string> out;

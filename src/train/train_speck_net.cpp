@@ -9,11 +9,19 @@
 // (a deterministic hash); a hit on a larger or elongated calcification, and the halo around one, are
 // neither. The network is fitted once on half of the phantoms and scored on the other half (the
 // area under the ROC of the network alone, recorded in the model card), then on all of them.
+// Since session 28 (TrainOptions::speck_net_infn_dir) the final fit also reads real tissue: every
+// candidate of the INFN normal patches of half the cases, at an assumed 0.07 and 0.1 mm, as a negative
+// (4 copies); the network alone is then scored on the other half of the cases (a patch's score: its
+// best candidate's logit), for the model card.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
+#include <filesystem>
+#include <functional>
+
 #include "calcscope/detect/breast.h"
+#include "calcscope/io/image_reader.h"
 #include "calcscope/detect/speck_net.h"
 #include "calcscope/eval/eval.h"
 #include "calcscope/phantom/phantom.h"
@@ -37,7 +45,55 @@ struct Patches {
   std::vector<int> labels;
 };
 
+/// The candidates of the INFN patches of one half of the cases, found at an assumed pixel size, as network
+/// patches: one entry per patch file (label 0 from 0/, 1 from 1/), files in name order.
+struct InfnPatch {
+  std::vector<std::vector<float>> patches;
+  int label = 0;
+};
+std::vector<InfnPatch> infn_candidates(const std::filesystem::path& dir, int half, double px, std::vector<int> labels,
+                                       const CalcificationParams& cp, const BreastParams& breast) {
+  std::vector<InfnPatch> out;
+  const auto& names = calcification_feature_names();
+  const auto k_noise = static_cast<std::size_t>(std::find(names.begin(), names.end(), "log_noise") - names.begin());
+  for (int label : labels) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir / std::to_string(label))) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      if (speck_net_infn_case_half(f.filename().string()) != half) continue;
+      ReadOptions ro;
+      ro.pixel_size_mm = px;
+      const Image im = read_image(f, ro);
+      BreastParams b = breast;
+      b.whole_image = true;  // a patch: all tissue, as analyze takes it
+      const auto cands = detect_calcifications_for_analysis(im, segment_breast(im, b), cp);
+      InfnPatch ip;
+      ip.label = label;
+      for (const auto& c : cands)
+        ip.patches.push_back(speck_net_patch(im, c.x, c.y, std::pow(10.0, c.features[k_noise])));
+      out.push_back(std::move(ip));
+    }
+  }
+  return out;
+}
+
+/// ROC AUC of the network alone on patches: each patch scored by its best candidate's logit.
+double best_logit_auc(const SpeckNet& net, const std::vector<InfnPatch>& ps) {
+  std::vector<double> pos, neg;
+  for (const auto& p : ps) {
+    double m = -50;
+    for (double v : net.logits(p.patches)) m = std::max(m, v);
+    (p.label ? pos : neg).push_back(m);
+  }
+  return pos.empty() || neg.empty() ? 0.5 : eval::auc_mann_whitney(pos, neg);
+}
+
 }  // namespace
+
+int speck_net_infn_case_half(const std::string& file_name) {
+  return static_cast<int>(splitmix(std::hash<std::string>{}(file_name.substr(0, 4))) % 2);
+}
 
 PhantomSpec speck_net_phantom_spec(int i, std::uint64_t seed) {
   PhantomSpec spec;
@@ -95,6 +151,18 @@ SpeckNetFitResult fit_training_speck_net(const TrainOptions& o, const std::funct
   });
   SpeckNetSettings settings;
   settings.epochs = o.speck_net_epochs;
+  // real tissue (session 28): the normal INFN patches of half the cases as negatives, the other half kept out
+  Patches infn_negatives;
+  std::vector<InfnPatch> kept_out_07, kept_out_10;
+  const bool infn = !o.speck_net_infn_dir.empty();
+  if (infn) {
+    for (double ipx : {0.07, 0.1})
+      for (const auto& ip : infn_candidates(o.speck_net_infn_dir, 0, ipx, {0}, cp, breast))
+        for (int r = 0; r < o.speck_net_infn_copies; ++r)
+          for (const auto& q : ip.patches) infn_negatives.patches.push_back(q), infn_negatives.labels.push_back(0);
+    kept_out_07 = infn_candidates(o.speck_net_infn_dir, 1, 0.07, {0, 1}, cp, breast);
+    kept_out_10 = infn_candidates(o.speck_net_infn_dir, 1, 0.1, {0, 1}, cp, breast);
+  }
   // half / half: the network alone, fitted on one half of the phantoms and scored on the other
   Patches a, b, all;
   for (int i = 0; i < n; ++i) {
@@ -114,10 +182,30 @@ SpeckNetFitResult fit_training_speck_net(const TrainOptions& o, const std::funct
     std::move(p.patches.begin(), p.patches.end(), std::back_inserter(all.patches));
     all.labels.insert(all.labels.end(), p.labels.begin(), p.labels.end());
   }
+  const std::size_t infn_count = infn_negatives.patches.size();
+  std::move(infn_negatives.patches.begin(), infn_negatives.patches.end(), std::back_inserter(all.patches));
+  all.labels.insert(all.labels.end(), infn_negatives.labels.begin(), infn_negatives.labels.end());
   std::size_t n_pos = 0;
   for (int l : all.labels) n_pos += l;
   SpeckNetFitResult r;
   r.net = SpeckNet::fit(all.patches, all.labels, settings, log);
+  nlohmann::json infn_card = nullptr;
+  std::string infn_summary;
+  if (infn) {
+    const double auc07 = best_logit_auc(r.net, kept_out_07), auc10 = best_logit_auc(r.net, kept_out_10);
+    std::size_t pos = 0;
+    for (const auto& p : kept_out_07) pos += p.label;
+    infn_card = {{"negatives_from", "INFN 0/ patches of the cases of half 0, at 0.07 and 0.1 mm"},
+                 {"negative_patches", infn_count},
+                 {"copies", o.speck_net_infn_copies},
+                 {"kept_out_patches", {{"positive", pos}, {"negative", kept_out_07.size() - pos}}},
+                 {"kept_out_auc_best_candidate_0.07_mm", auc07},
+                 {"kept_out_auc_best_candidate_0.1_mm", auc10}};
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "; %zu real-tissue negatives (INFN, half the cases); on the other half the network "
+                  "alone: AUC %.3f / %.3f at 0.07 / 0.1 mm", infn_count, auc07, auc10);
+    infn_summary = buf;
+  }
   r.card = {{"file", "speck-net.json"},
             {"kind", "convolutional network on noise-normalised candidate patches (LibTorch)"},
             {"patch", kSpeckNetPatch},
@@ -127,11 +215,12 @@ SpeckNetFitResult fit_training_speck_net(const TrainOptions& o, const std::funct
             {"phantoms", n},
             {"phantom_seeds", {o.speck_net_seed, o.speck_net_seed + static_cast<std::uint64_t>(std::max(0, n - 1))}},
             {"patches", {{"positive", n_pos}, {"negative", all.labels.size() - n_pos}}},
-            {"auc_fitted_on_one_half_scored_on_the_other", auc}};
+            {"auc_fitted_on_one_half_scored_on_the_other", auc},
+            {"infn_negatives", infn_card}};
   char buf[200];
   std::snprintf(buf, sizeof buf, "%zu positive and %zu negative patches from %d phantoms; the network alone: AUC %.4f "
                 "(fitted on half of the phantoms, scored on the other half)", n_pos, all.labels.size() - n_pos, n, auc);
-  r.summary = buf;
+  r.summary = buf + infn_summary;
   return r;
 }
 

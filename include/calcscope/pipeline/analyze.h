@@ -18,8 +18,8 @@ namespace calcscope {
 /// positive per cm^2, clusters at ~0.25 false clusters per training phantom (110 x 140 mm, about a
 /// third of a full-field image's breast area; 0.5 per image gave 2.4 false clusters on full-size
 /// normal 70 um phantoms, docs/algorithms.md section 5). Use --min-score 0 for FROC curves.
-inline constexpr double kDefaultCalcificationMinScore = 0.57;
-inline constexpr double kDefaultClusterMinScore = 0.82;
+inline constexpr double kDefaultCalcificationMinScore = 0.58;
+inline constexpr double kDefaultClusterMinScore = 0.83;
 /// Film: the cluster cut at ~0.5 false clusters per image in the MIAS patient-pair cross-validation,
 /// on the scores after the image-context discount (ClusterParams::rank_logit_step, film only; 0.11
 /// before session 17); the digital cut is far too strict there.
@@ -30,7 +30,7 @@ inline constexpr double kDefaultCalcificationMinScoreFilm = 0.71;
 /// Patches rescored by the patch model (docs/algorithms.md §3b): the cut that maximises (detected +
 /// quiet) / 2 over the out-of-fold patch scores of `calcscope train --patches`, the INFN patches and the
 /// phantom windows counting the same (models/patch-cv.txt; a test re-reads it from models/patch-card.json).
-inline constexpr double kDefaultCalcificationMinScorePatch = 0.72;
+inline constexpr double kDefaultCalcificationMinScorePatch = 0.69;
 
 /// The recommended cluster cut for an image of this pixel size.
 inline double default_cluster_min_score(double pixel_size_mm) {

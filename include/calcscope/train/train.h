@@ -91,6 +91,12 @@ struct TrainOptions {
   int speck_net_phantoms = 800;
   std::uint64_t speck_net_seed = 9000;
   int speck_net_epochs = 25;
+  /// Session 28: real tissue for the network. Every candidate of the INFN normal patches (0/) of half the
+  /// INFN cases (speck_net_infn_case_half() == 0), found at an assumed 0.07 and 0.1 mm, is a negative
+  /// patch, repeated speck_net_infn_copies times; the other half of the cases is kept out, and the
+  /// network alone is scored on it (model card). Empty = phantoms only (sessions 26-27).
+  std::filesystem::path speck_net_infn_dir;
+  int speck_net_infn_copies = 4;
   std::vector<std::string> digital_cluster_ignored;
   /// General (film) family: every calcification and cluster model is the average (in margin) of this
   /// many XGBoost models trained with different seeds (bagging, to lower the variance of the film
