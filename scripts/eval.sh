@@ -20,7 +20,7 @@ bash scripts/build.sh >/dev/null
 mkdir -p "$OUT" "$WORK"
 
 echo "== held-out phantoms, 70 um"
-rm -rf "$WORK/ph70" "$WORK/infn" "$WORK/infn-all" "$WORK/infn07" && mkdir -p "$WORK/ph70"
+rm -rf "$WORK/ph70" "$WORK/infn" "$WORK/infn-all" "$WORK/infn-all07" "$WORK/infn07" && mkdir -p "$WORK/ph70"
 source scripts/lib/eval-recipe.sh
 make_eval_recipe "$CS" 2000 20 "$WORK/ph70"
 $CS analyze "$WORK/ph70" --pixel-size 0.07 --min-score 0 --output "$WORK/ph70/out" -q
@@ -40,6 +40,17 @@ if [ -d "$SHARED/data/infn-patches" ]; then
   done
   $CS eval --patches-positive "$WORK/infn-all/1" --patches-negative "$WORK/infn-all/0" --output "$OUT/infn-all.json" \
     | grep "ROC AUC" | tee "$OUT/infn-auc.txt"
+  # Since session 28 the candidate-patch network learns from the normal patches of half the INFN cases;
+  # the other half (--infn-case-half 1) is the independent check of the image model.
+  echo "== INFN patches of the kept-out half of the cases, image model alone, every candidate kept, at 0.1 and 0.07 mm"
+  for c in 0 1; do
+    $CS analyze "$SHARED/data/infn-patches/$c" --pixel-size 0.07 --whole-image --no-patch-model --min-score 0 --output "$WORK/infn-all07/$c" -q || true
+  done
+  { echo "-- 0.1 mm"
+    $CS eval --patches-positive "$WORK/infn-all/1" --patches-negative "$WORK/infn-all/0" --infn-case-half 1 | grep -v "^  "
+    echo "-- 0.07 mm"
+    $CS eval --patches-positive "$WORK/infn-all07/1" --patches-negative "$WORK/infn-all07/0" --infn-case-half 1 | grep -v "^  "
+  } | tee "$OUT/infn-keptout.txt"
   echo "== INFN patches at 0.07 mm as an outside harness calls analyze (no flag; the patch model, IN-SAMPLE: its cross-validation is models/patch-cv.txt)"
   for c in 0 1; do
     $CS analyze "$SHARED/data/infn-patches/$c" --pixel-size 0.07 --output "$WORK/infn07/$c" -q

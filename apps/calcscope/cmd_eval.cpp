@@ -8,6 +8,7 @@
 #include "calcscope/core/error.h"
 #include "calcscope/eval/eval.h"
 #include "calcscope/report/json_output.h"
+#include "calcscope/train/train.h"
 #include "commands.h"
 
 namespace calcscope::cli {
@@ -22,6 +23,7 @@ struct EvalArgs {
   std::string images;
   bool allow_missing = false;
   std::string patches_positive, patches_negative;
+  int infn_case_half = -1;  ///< patch mode: only the INFN cases of this half (speck_net_infn_case_half)
   eval::EvalOptions options;
 };
 
@@ -38,8 +40,11 @@ void write_text(const std::string& text, const std::string& path) {
 /// kept every candidate (`analyze --min-score 0`). The same for clusters (since 1.1.0): patches
 /// reporting a cluster, and the AUC of the best cluster score.
 int run_patch_eval(const EvalArgs& a) {
-  const auto pos = eval::read_results_dir(a.patches_positive);
-  const auto neg = eval::read_results_dir(a.patches_negative);
+  auto pos = eval::read_results_dir(a.patches_positive);
+  auto neg = eval::read_results_dir(a.patches_negative);
+  if (a.infn_case_half >= 0)
+    for (auto* d : {&pos, &neg})
+      std::erase_if(d->images, [&](const auto& e) { return speck_net_infn_case_half(e.first) != a.infn_case_half; });
   const int np = static_cast<int>(pos.images.size()), nn = static_cast<int>(neg.images.size());
   if (np == 0 || nn == 0) throw Error(ErrorCode::InvalidData, "no analysis JSON files in the patch result directories");
   // best score per patch (0 if none), of its calcifications or of its clusters
@@ -72,13 +77,14 @@ int run_patch_eval(const EvalArgs& a) {
               "ROC AUC of the best cluster score %.3f\n",
               tpk, double(tpk) / np, nn - fpk, double(nn - fpk) / nn, auck);
   if (!a.output.empty()) {
-    nlohmann::json j = {{"schema_version", "1.1.0"}, {"kind", "calcscope-patch-eval"},
+    nlohmann::json j = {{"schema_version", "1.2.0"}, {"kind", "calcscope-patch-eval"},
                         {"positive", {{"patches", np}, {"detected", tp}, {"fraction", double(tp) / np},
                                       {"with_cluster", tpk}, {"with_cluster_fraction", double(tpk) / np}}},
                         {"negative", {{"patches", nn}, {"quiet", nn - fp}, {"fraction", double(nn - fp) / nn},
                                       {"without_cluster", nn - fpk},
                                       {"without_cluster_fraction", double(nn - fpk) / nn}}},
                         {"patch_score_auc", auc},
+                        {"infn_case_half", a.infn_case_half >= 0 ? nlohmann::json(a.infn_case_half) : nlohmann::json(nullptr)},
                         {"patch_score", "best calcification score in the file (0 if none)"},
                         {"cluster_score_auc", auck},
                         {"cluster_score", "best cluster score in the file (0 if none)"}};
@@ -122,6 +128,10 @@ void register_eval(CLI::App& app, Runner& run) {
                   "Patch mode: analysis outputs of patches that contain calcifications (e.g. INFN 1/)");
   sub->add_option("--patches-negative", args->patches_negative,
                   "Patch mode: analysis outputs of patches without calcifications (e.g. INFN 0/)");
+  sub->add_option("--infn-case-half", args->infn_case_half,
+                  "Patch mode: only the INFN cases of this half (1 = the cases the candidate-patch network never saw; "
+                  "0 = those whose normal patches it learnt from)")
+      ->check(CLI::Range(0, 1));
   auto* mias = sub->add_option("--mias-truth", args->mias_truth, "MIAS truth.txt (REFNUM TISSUE CLASS SEVERITY X Y RADIUS)");
   auto* phantom = sub->add_option("--phantom-truth", args->phantom_truth,
                                   "Directory of <stem>.truth.json files written by `calcscope phantom`");

@@ -78,10 +78,6 @@ struct SpeckNetFitResult {
 };
 /// Phantom i of the network's training set (seed given): 70/100 um in turn, varied imaging every second pair.
 PhantomSpec speck_net_phantom_spec(int i, std::uint64_t seed);
-/// 0 or 1: the half of the INFN cases (the first 4 characters of a patch's file name) a patch belongs to;
-/// half 0 gives the network's real-tissue negatives, half 1 is kept out (TrainOptions::speck_net_infn_dir).
-/// splitmix64 of libstdc++'s std::hash of the case string (the split of the session-28 experiment).
-int speck_net_infn_case_half(const std::string& file_name);
 /// Fits the network on TrainOptions::speck_net_phantoms phantoms (speck_net_seed...); `log` gets each epoch.
 SpeckNetFitResult fit_training_speck_net(const TrainOptions& o, const std::function<void(const std::string&)>& log);
 

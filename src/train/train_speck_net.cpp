@@ -91,10 +91,6 @@ double best_logit_auc(const SpeckNet& net, const std::vector<InfnPatch>& ps) {
 
 }  // namespace
 
-int speck_net_infn_case_half(const std::string& file_name) {
-  return static_cast<int>(splitmix(std::hash<std::string>{}(file_name.substr(0, 4))) % 2);
-}
-
 PhantomSpec speck_net_phantom_spec(int i, std::uint64_t seed) {
   PhantomSpec spec;
   spec.seed = seed;
@@ -225,3 +221,11 @@ SpeckNetFitResult fit_training_speck_net(const TrainOptions& o, const std::funct
 }
 
 }  // namespace calcscope::train_detail
+
+namespace calcscope {
+
+int speck_net_infn_case_half(const std::string& file_name) {
+  return static_cast<int>(train_detail::splitmix(std::hash<std::string>{}(file_name.substr(0, 4))) % 2);
+}
+
+}  // namespace calcscope

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "calcscope/train/train.h"
+
 #include "test_support.h"
 
 using calcscope::test::run_cli;
@@ -204,4 +206,32 @@ TEST(EvalCli, PatchModeFractionsAndScoreAuc) {
   EXPECT_EQ(j.at("positive").at("with_cluster"), 1);
   EXPECT_EQ(j.at("negative").at("without_cluster"), 1);
   EXPECT_DOUBLE_EQ(j.at("cluster_score_auc").get<double>(), 3.0 / 6.0);
+
+  // --infn-case-half keeps the patches of one half of the INFN cases (the first 4 characters of the
+  // name; session 28): twelve case names, each patch with one calcification, counted per half
+  TempDir halves("calcscope-eval-halves");
+  int per_half[2][2] = {{0, 0}, {0, 0}};  // [half][positive]
+  for (int c = 0; c < 12; ++c) {
+    char name[16];
+    std::snprintf(name, sizeof name, "%04d", 2 * c + 2);
+    const int h = calcscope::speck_net_infn_case_half(name);
+    for (int label : {0, 1}) {
+      write_patch(halves / std::to_string(label) / (std::string(name) + "s1_" + std::to_string(label) + ".json"), {0.7});
+      ++per_half[h][label];
+    }
+  }
+  ASSERT_GT(per_half[0][1], 0);
+  ASSERT_GT(per_half[1][1], 0);  // both halves occur among the twelve
+  for (int h : {0, 1}) {
+    const auto o = halves / ("h" + std::to_string(h) + ".json");
+    const auto rh = run_cli("eval --patches-positive '" + (halves / "1").string() + "' --patches-negative '" +
+                            (halves / "0").string() + "' --infn-case-half " + std::to_string(h) + " --output '" +
+                            o.string() + "'");
+    ASSERT_EQ(rh.exit_code, 0) << rh.output;
+    std::ifstream hin(o);
+    const auto jh = nlohmann::json::parse(hin);
+    EXPECT_EQ(jh.at("positive").at("patches"), per_half[h][1]) << h;
+    EXPECT_EQ(jh.at("negative").at("patches"), per_half[h][0]) << h;
+    EXPECT_EQ(jh.at("infn_case_half"), h);
+  }
 }

@@ -114,6 +114,12 @@ struct TrainReport {
   std::string table;               ///< printed CV table
 };
 
+/// 0 or 1: the half of the INFN cases (the first 4 characters of a patch's file name or stem) a patch
+/// belongs to. Half 0's normal patches are the candidate-patch network's real-tissue negatives
+/// (TrainOptions::speck_net_infn_dir); half 1 is kept out, and `calcscope eval --infn-case-half 1`
+/// scores it alone. splitmix64 of libstdc++'s std::hash of the case string (session 28).
+int speck_net_infn_case_half(const std::string& file_name);
+
 /// Extracts candidates from every training image, runs nested patient-pair cross-validation
 /// (the figures), then trains the final models on everything and writes them to options.out_dir
 /// (calcification.json, cluster.json, calcification-digital.json, cluster-digital.json,
