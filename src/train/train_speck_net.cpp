@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "calcscope/core/error.h"
 #include "calcscope/detect/breast.h"
 #include "calcscope/io/image_reader.h"
 #include "calcscope/detect/speck_net.h"
@@ -115,6 +116,13 @@ PhantomSpec speck_net_phantom_spec(int i, std::uint64_t seed) {
 
 SpeckNetFitResult fit_training_speck_net(const TrainOptions& o, const std::function<void(const std::string&)>& log) {
   const int n = o.speck_net_phantoms;
+  if (!o.speck_net_infn_dir.empty())  // before the phantoms: a wrong directory fails at once
+    for (const char* sub : {"0", "1"})
+      if (!std::filesystem::is_directory(o.speck_net_infn_dir / sub))
+        throw Error(ErrorCode::FileNotFound,
+                    std::string("--speck-net-infn needs the INFN patches directory with 0/ and 1/; ") + sub +
+                        "/ is missing",
+                    o.speck_net_infn_dir.string());
   BreastParams breast = o.analyze.breast;
   breast.remove_dark_edge_bands = false;  // as the training images
   const SpeckNet none;
@@ -215,7 +223,8 @@ SpeckNetFitResult fit_training_speck_net(const TrainOptions& o, const std::funct
             {"infn_negatives", infn_card}};
   char buf[200];
   std::snprintf(buf, sizeof buf, "%zu positive and %zu negative patches from %d phantoms; the network alone: AUC %.4f "
-                "(fitted on half of the phantoms, scored on the other half)", n_pos, all.labels.size() - n_pos, n, auc);
+                "(fitted on half of the phantoms, scored on the other half)", n_pos, all.labels.size() - n_pos - infn_count,
+                n, auc);
   r.summary = buf + infn_summary;
   return r;
 }
