@@ -227,3 +227,26 @@ TEST(TrainPatches, ABadPatchFileIsAnErrorNamingItNotACrash) {
 
 }  // namespace
 }  // namespace calcscope
+
+// The INFN case split (speck_net_infn_case_half) hashes the case name with stable_string_hash(): it
+// must give what libstdc++'s std::hash gave when session 28 split the cases, on every platform.
+TEST(StableStringHash, IsLibstdcxxStdHashWrittenPortably) {
+  // pinned: std::hash<std::string> of Debian 12's libstdc++ (x86-64)
+  EXPECT_EQ(calcscope::stable_string_hash(""), 6142509188972423790ULL);
+  EXPECT_EQ(calcscope::stable_string_hash("a"), 4993892634952068459ULL);
+  EXPECT_EQ(calcscope::stable_string_hash("0001"), 325712469222580519ULL);
+  EXPECT_EQ(calcscope::stable_string_hash("2052"), 12735827042232856613ULL);
+  EXPECT_EQ(calcscope::stable_string_hash("abcdefgh"), 8664279048047335611ULL);
+  EXPECT_EQ(calcscope::stable_string_hash("abcdefghijk"), 3672398144843267301ULL);
+#if defined(__GLIBCXX__)
+  if constexpr (sizeof(std::size_t) == 8) {
+    std::string s;
+    for (int i = 0; i < 40; ++i) {  // every tail length, bytes above 0x7f included
+      EXPECT_EQ(calcscope::stable_string_hash(s), std::hash<std::string>{}(s)) << "length " << s.size();
+      s.push_back(static_cast<char>(37 * i + 200));
+    }
+  }
+#endif
+  // the split itself reads only the first four characters
+  EXPECT_EQ(calcscope::speck_net_infn_case_half("0001_L_CC.png"), calcscope::speck_net_infn_case_half("0001"));
+}
