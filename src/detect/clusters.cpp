@@ -300,11 +300,18 @@ std::vector<Cluster> find_clusters(const std::vector<Calcification>& calcs, doub
   std::vector<std::vector<int>> groups;
   if (p.proposal_density_factor > 0 && pixel_size_mm < p.proposals_below_pixel_mm) {
     std::set<std::vector<int>> seen;
-    for (double f : {1.0 / p.proposal_density_factor, 1.0, p.proposal_density_factor})
-      for (auto& g : form_groups(calcs, pixel_size_mm, p, breast_area_mm2, f)) {
+    const auto propose = [&](const ClusterParams& q, double f) {
+      for (auto& g : form_groups(calcs, pixel_size_mm, q, breast_area_mm2, f)) {
         std::sort(g.begin(), g.end());
         if (seen.insert(g).second) groups.push_back(std::move(g));
       }
+    };
+    for (double f : {1.0 / p.proposal_density_factor, 1.0, p.proposal_density_factor}) propose(p, f);
+    if (p.strong_proposal_score > p.min_calcification_score) {
+      ClusterParams strong = p;
+      strong.min_calcification_score = p.strong_proposal_score;
+      propose(strong, 1.0);
+    }
   } else {
     groups = form_groups(calcs, pixel_size_mm, p, breast_area_mm2, 1.0);
   }

@@ -46,6 +46,7 @@ nlohmann::json cluster_params_json(const ClusterParams& p) {
           {"weighted_centre", p.weighted_centre},
           {"proposal_density_factor", p.proposal_density_factor},
           {"proposals_below_pixel_mm", p.proposals_below_pixel_mm},
+          {"strong_proposal_score", p.strong_proposal_score},
           {"rank_logit_step", p.rank_logit_step},
           {"rank_discount_from_pixel_mm", p.rank_discount_from_pixel_mm}};
 }

@@ -375,6 +375,7 @@ TEST(Clusters, CentreIsWeightedByMemberCertainty) {
   for (double x : {10.0, 11.0, 12.0}) cs.push_back(calc(static_cast<int>(cs.size()) + 1, x, 10)), cs.back().score = 0.99;
   for (double x : {14.0, 15.0, 16.0}) cs.push_back(calc(static_cast<int>(cs.size()) + 1, x, 10)), cs.back().score = 0.55;
   ClusterParams p;
+  p.strong_proposal_score = 0;  // this rule alone (the strong members' own proposal: below)
   p.weighted_centre = false;
   auto k = find_clusters(cs, 0.1, p);
   ASSERT_EQ(k.size(), 1u);
@@ -396,6 +397,7 @@ TEST(Clusters, CompactRuleTakesOneCm2CirclesOutOfLongGroups) {
   for (double x : {10.0, 15.5, 21.0, 26.5, 32.0}) cs.push_back(calc(static_cast<int>(cs.size()) + 1, x, 10));
   for (int i : {3, 4}) cs[i].score = 0.6;
   ClusterParams p;
+  p.strong_proposal_score = 0;  // this rule alone (the strong members' own proposal: below)
   p.compact_discs_below_pixel_mm = 0;
   EXPECT_TRUE(find_clusters(cs, 0.07, p).empty());  // the whole group is dropped
   p.compact_discs_below_pixel_mm = 0.15;
@@ -419,6 +421,7 @@ TEST(Clusters, LongGroupIsTakenApartIntoOneCm2Circles) {
     cs.back().score = i < 4 ? 0.99 : 0.8;
   }
   ClusterParams p;
+  p.strong_proposal_score = 0;  // this rule alone (the strong members' own proposal: below)
   p.compact_discs_below_pixel_mm = 0.15;
   p.long_group_discs = false;
   auto k = find_clusters(cs, 0.07, p);
@@ -523,6 +526,33 @@ TEST(Clusters, ProposalsAtThreeDensityCapsFindAClusterTheCapLeftOut) {
   // film (pixels >= proposals_below_pixel_mm) keeps one cap
   for (auto& c : cs) c.x = c.x_mm / 0.2, c.y = c.y_mm / 0.2;
   EXPECT_TRUE(find_clusters(cs, 0.2, p, 1000.0).empty());
+}
+
+TEST(Clusters, StrongMembersAloneFormTheClusterADoubtfulChainBreaks) {
+  // five near-certain members (0.99) on a 12 mm line, bridged and extended by doubtful specks (0.5)
+  // 2.25-2.5 mm apart: the chain is 24.5 mm long at the 5 mm and the 3 mm link, falls apart into
+  // single specks at 1.8 mm, and the compact rule's 7 mm link chains them again (stress seed 4823)
+  std::vector<Calcification> cs;
+  int id = 0;
+  for (double x : {0.0, 2.5, 5.0, 9.5, 12.0}) {
+    cs.push_back(calc(++id, 50.0 + x, 50.0));
+    cs.back().score = 0.99;
+  }
+  for (double x : {-5.0, -2.5, 7.25, 14.5, 17.0, 19.5}) {
+    cs.push_back(calc(++id, 50.0 + x, 50.0));
+    cs.back().score = 0.5;
+  }
+  ClusterParams p;
+  p.strong_proposal_score = 0;  // off (sessions 11-28): no cluster at all
+  EXPECT_TRUE(find_clusters(cs, 0.1, p, 1000.0).empty());
+  p.strong_proposal_score = 0.9;  // the default
+  const auto k = find_clusters(cs, 0.1, p, 1000.0);
+  ASSERT_EQ(k.size(), 1u);
+  EXPECT_EQ(k[0].calcification_ids, (std::vector<int>{1, 2, 3, 4, 5}));
+  // film keeps one cap and no further proposals
+  auto film = cs;
+  for (auto& c : film) c.x = c.x_mm / 0.2, c.y = c.y_mm / 0.2;
+  EXPECT_TRUE(find_clusters(film, 0.2, p, 1000.0).empty());
 }
 
 TEST(Clusters, OverlappingProposalsKeepTheBestScoring) {

@@ -63,6 +63,13 @@ struct ClusterParams {
   /// ... on images with pixels smaller than this (mm): digital images. Film keeps one cap (the
   /// MIAS cross-validation fell from 0.594 to 0.549 with proposals on film, session 11).
   double proposals_below_pixel_mm = 0.15;
+  /// One more proposal family on those images (session 29): the groups formed from the calcifications
+  /// scoring at least this alone. A cluster of near-certain calcifications in a field of doubtful
+  /// specks chains with them at every cap into a group longer than max_extent_mm; re-linked shorter
+  /// and shorter it falls apart into pairs, and the compact rule's 7 mm link chains its pieces with
+  /// the doubtful specks again (a coarse heterogeneous cluster of 7 members, all scoring 0.96-1.00,
+  /// was never proposed: stress seed 4823). Its strong members alone form it. 0 = off.
+  double strong_proposal_score = 0.9;
   /// Image context (session 17): discount_by_rank() divides a cluster's odds by
   /// e^rank_logit_step for every better-scoring cluster of the same image, so that one image's
   /// crowd of look-alike false groups (a calcified vessel, a field of texture specks) no longer
