@@ -19,7 +19,7 @@ namespace calcscope {
 /// third of a full-field image's breast area; 0.5 per image gave 2.4 false clusters on full-size
 /// normal 70 um phantoms, docs/algorithms.md section 5). Use --min-score 0 for FROC curves.
 inline constexpr double kDefaultCalcificationMinScore = 0.58;
-inline constexpr double kDefaultClusterMinScore = 0.83;
+inline constexpr double kDefaultClusterMinScore = 0.81;
 /// Film: the cluster cut at ~0.5 false clusters per image in the MIAS patient-pair cross-validation,
 /// on the scores after the image-context discount (ClusterParams::rank_logit_step, film only; 0.11
 /// before session 17); the digital cut is far too strict there.
