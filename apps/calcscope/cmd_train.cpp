@@ -28,6 +28,7 @@ struct TrainArgs {
   int lumpy_every = 3;
   int grey_variety = 0;
   int speck_net_phantoms = TrainOptions{}.speck_net_phantoms;
+  std::string speck_net_file;
   int speck_net_epochs = TrainOptions{}.speck_net_epochs;
   int wide_imaging = 0;
   std::string film_cluster_ignore = "mean_member_score,strong_fraction,median_member_score";
@@ -178,6 +179,10 @@ void register_train(CLI::App& app, Runner& run) {
                   "INFN patches directory (0/, 1/): the candidates of the normal patches of half the cases become "
                   "negatives of the candidate-patch network (session 28; scripts/train.sh passes "
                   "../shared/data/infn-patches; default: phantoms only)");
+  sub->add_option("--speck-net-file", a->speck_net_file,
+                  "use this already fitted candidate-patch network (speck-net.json) instead of fitting one "
+                  "(--speck-net-phantoms and --speck-net-infn are then ignored); for experiments on the scoring models")
+      ->check(CLI::ExistingFile);
   sub->add_option("--digital-grey-variety", a->grey_variety,
                   "digital family: 1 = the varied-imaging phantoms are also written on other grey scales (gain 0.88-1.13, offset -0.03..0.04), 0 = as rendered")
       ->check(CLI::Range(0, 1))
@@ -248,6 +253,7 @@ void register_train(CLI::App& app, Runner& run) {
       o.digital_lumpy_every = a->lumpy_every;
       o.digital_grey_variety = a->grey_variety != 0;
       o.speck_net_phantoms = a->speck_net_phantoms;
+      o.speck_net_file = a->speck_net_file;
       o.speck_net_epochs = a->speck_net_epochs;
       o.speck_net_infn_dir = a->speck_net_infn;
       o.digital_wide_imaging = a->wide_imaging != 0;

@@ -404,7 +404,26 @@ TrainReport train_models(const TrainOptions& o) {
   // every candidate below gets its "speck_net" feature from it (0 without one).
   SpeckNet speck_net;
   nlohmann::json speck_net_card = nullptr;
-  if (o.speck_net_phantoms > 0) {
+  if (!o.speck_net_file.empty()) {
+    std::ifstream in(o.speck_net_file);
+    if (!in)
+      throw Error(ErrorCode::FileNotFound, "cannot read the candidate-patch network (--speck-net-file)",
+                  o.speck_net_file.string());
+    try {
+      speck_net = SpeckNet::from_json(nlohmann::json::parse(in));
+    } catch (const Error& e) {
+      throw Error(e.code(), e.message() + " (--speck-net-file: a speck-net.json as calcscope train writes it)",
+                  o.speck_net_file.string());
+    } catch (const std::exception& e) {
+      throw Error(ErrorCode::InvalidData,
+                  std::string("not a candidate-patch network (speck-net.json as calcscope train writes it): ") + e.what(),
+                  o.speck_net_file.string());
+    }
+    if (speck_net.empty())
+      throw Error(ErrorCode::InvalidData, "the candidate-patch network file holds no network", o.speck_net_file.string());
+    speck_net_card = {{"file", o.speck_net_file.filename().string()}, {"fitted", "before this run (--speck-net-file)"}};
+    log("speck net: read from " + o.speck_net_file.string());
+  } else if (o.speck_net_phantoms > 0) {
     auto fit = train_detail::fit_training_speck_net(o, log);
     speck_net = std::move(fit.net);
     speck_net_card = fit.card;

@@ -187,6 +187,29 @@ TEST(TrainOptions, UnknownIgnoredFeatureIsAUsageErrorAtOnce) {
   }
 }
 
+// --speck-net-file: a missing or wrong network file is an error naming it, before any data is read.
+TEST(TrainOptions, ABadNetworkFileIsAnErrorNamingIt) {
+  const test::TempDir dir("calcscope-bad-net");
+  std::ofstream(dir.path() / "net.json") << "{\"not\": \"a network\"}";
+  std::ofstream(dir.path() / "text.json") << "not json";
+  for (const auto& [name, code] : {std::pair{"absent.json", ErrorCode::FileNotFound},
+                                   std::pair{"net.json", ErrorCode::InvalidData},
+                                   std::pair{"text.json", ErrorCode::InvalidData}}) {
+    TrainOptions o;
+    o.phantoms = 0;
+    o.verbose = false;
+    o.out_dir.clear();
+    o.speck_net_file = dir.path() / name;
+    try {
+      train_models(o);
+      FAIL() << "no error for " << name;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), code) << name << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find(name), std::string::npos) << e.what();
+    }
+  }
+}
+
 // An input error inside a training worker thread reaches the caller (and the CLI's exit code) instead
 // of aborting the process.
 TEST(ParallelFor, AnExceptionInAWorkerReachesTheCaller) {

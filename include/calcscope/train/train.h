@@ -98,6 +98,9 @@ struct TrainOptions {
   /// network alone is scored on it (model card). Empty = phantoms only (sessions 26-27).
   std::filesystem::path speck_net_infn_dir;
   int speck_net_infn_copies = 4;
+  /// A network already fitted (speck-net.json as `calcscope train` writes it) used instead of fitting
+  /// one: speck_net_phantoms and speck_net_infn_dir are then ignored. Empty = fit (or none).
+  std::filesystem::path speck_net_file;
   std::vector<std::string> digital_cluster_ignored;
   /// General (film) family: every calcification and cluster model is the average (in margin) of this
   /// many XGBoost models trained with different seeds (bagging, to lower the variance of the film
