@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 
 #include "calcscope/core/error.h"
@@ -239,13 +240,13 @@ using FitFn = int (*)(const float*, std::size_t, std::size_t, const int*, const 
 
 FitFn trainer() {
   static FitFn fn = [] {
-    const char* env = std::getenv("CALCSCOPE_TORCH_MODULE");
-    const std::string path = env && *env ? env : CALCSCOPE_TORCH_MODULE;
+    const std::string path = speck_net_trainer_module_path();
     void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!h)
       throw Error(ErrorCode::MissingComponent, std::string("speck net: the network trainer (LibTorch module) could not be "
                                                    "loaded: ") + dlerror() + ". Build the project "
-                                                   "(cmake --build build/release) or point CALCSCOPE_TORCH_MODULE at "
+                                                   "(cmake --build build/release), install it (cmake --install), "
+                                                   "or point CALCSCOPE_TORCH_MODULE at "
                                                    "libcalcscope_speck_net_torch.so");
     auto f = reinterpret_cast<FitFn>(dlsym(h, "calcscope_speck_net_fit"));
     if (!f)
@@ -324,6 +325,13 @@ void add_speck_net_feature(std::vector<Calcification>& candidates, const Image& 
   if (which.empty()) return;
   const auto logits = net->logits(patches);
   for (std::size_t k = 0; k < which.size(); ++k) candidates[which[k]].features[k_net] = logits[k];
+}
+
+std::string speck_net_trainer_module_path() {
+  if (const char* env = std::getenv("CALCSCOPE_TORCH_MODULE"); env && *env) return env;
+  std::error_code ec;
+  if (std::filesystem::exists(CALCSCOPE_TORCH_MODULE, ec)) return CALCSCOPE_TORCH_MODULE;  // the build tree's
+  return CALCSCOPE_TORCH_MODULE_INSTALLED;  // where `cmake --install` puts it
 }
 
 }  // namespace calcscope

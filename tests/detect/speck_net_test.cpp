@@ -2,6 +2,8 @@
 #include "calcscope/detect/speck_net.h"
 
 #include <gtest/gtest.h>
+
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -237,6 +239,20 @@ TEST(SpeckNet, FitWithoutTheTrainerModuleIsAMissingComponent) {
         std::_Exit(98);
       },
       ::testing::ExitedWithCode(17), "");
+}
+
+// Where the trainer module is looked for: the variable, else the build tree's module (which exists
+// here), else the installed one (cmake --install; tests/install checks that it is installed).
+TEST(SpeckNet, TrainerModulePathIsTheVariableThenTheBuildTreeThenTheInstalledOne) {
+  const char* old = std::getenv("CALCSCOPE_TORCH_MODULE");
+  const std::string saved = old ? old : "";
+  setenv("CALCSCOPE_TORCH_MODULE", "/somewhere/else.so", 1);
+  EXPECT_EQ(speck_net_trainer_module_path(), "/somewhere/else.so");
+  unsetenv("CALCSCOPE_TORCH_MODULE");
+  const std::string path = speck_net_trainer_module_path();
+  EXPECT_TRUE(std::filesystem::exists(path)) << path;
+  EXPECT_NE(path.find("libcalcscope_speck_net_torch"), std::string::npos) << path;
+  if (old) setenv("CALCSCOPE_TORCH_MODULE", saved.c_str(), 1);
 }
 
 TEST(SpeckNet, FeatureIsLeftAtZeroOnFilmAndWithoutANetwork) {

@@ -62,8 +62,8 @@ class SpeckNet {
   /// Trains a new network (binary cross-entropy, positives weighted by negatives / positives, each
   /// batch rotated by a multiple of 90 degrees and mirrored at random). Deterministic for a seed (one
   /// thread). `log` receives one line per epoch. Throws Error(InvalidData) when a class is empty or a
-  /// patch has the wrong size, Error(Internal) when the LibTorch trainer module cannot be loaded
-  /// (CALCSCOPE_TORCH_MODULE overrides its path, which is the build tree's by default).
+  /// patch has the wrong size, Error(MissingComponent) when the LibTorch trainer module cannot be
+  /// loaded (speck_net_trainer_module_path()).
   static SpeckNet fit(const std::vector<std::vector<float>>& patches, const std::vector<int>& labels,
                       const SpeckNetSettings& settings, const std::function<void(const std::string&)>& log = {});
 
@@ -71,6 +71,11 @@ class SpeckNet {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// Where SpeckNet::fit() loads the LibTorch trainer module from: $CALCSCOPE_TORCH_MODULE when set,
+/// else the build tree's module when it exists, else the installed one
+/// (<prefix>/<libdir>/calcscope/libcalcscope_speck_net_torch.so, `cmake --install`).
+std::string speck_net_trainer_module_path();
 
 /// The embedded network (models/speck-net.json), or nullptr when none was embedded.
 const SpeckNet* default_speck_net();
