@@ -8,7 +8,7 @@
 #include "calcscope/core/error.h"
 #include "calcscope/eval/eval.h"
 #include "calcscope/report/json_output.h"
-#include "calcscope/train/train.h"
+#include "calcscope/eval/infn_cases.h"
 #include "commands.h"
 
 namespace calcscope::cli {

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "calcscope/core/error.h"
+#include "calcscope/core/hash.h"
 #include "core/cv_adapter.h"
 #include "phantom/phantom_internal.h"
 
@@ -32,13 +33,6 @@ constexpr double kBackground = 0.01;
 constexpr double kAnisotropy = 0.7;  ///< texture frequencies along x (chest wall -> nipple) count less
 constexpr double kCompression = 0.7;         ///< fraction of the large-scale contrast removed
 constexpr double kCompressionSigmaMm = 8.0;  ///< scale of "large"
-
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
 
 double logistic(double z) { return 1.0 / (1.0 + std::exp(-z)); }
 double smoothstep(double x, double e0, double e1) {

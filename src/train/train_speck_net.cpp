@@ -27,19 +27,14 @@
 #include "calcscope/eval/eval.h"
 #include "calcscope/phantom/phantom.h"
 #include "calcscope/pipeline/analyze.h"
+#include "calcscope/core/hash.h"
+#include "calcscope/eval/infn_cases.h"
 #include "calcscope/train/train.h"
 #include "train/train_common.h"
 
 namespace calcscope::train_detail {
 
 namespace {
-
-std::uint64_t splitmix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 struct Patches {
   std::vector<std::vector<float>> patches;
@@ -148,7 +143,7 @@ SpeckNetFitResult fit_training_speck_net(const TrainOptions& o, const std::funct
         near |= std::hypot(c.x - t.x, c.y - t.y) * px <= std::max(t.diameter_mm, t.length_mm) / 2 + 1.0;
       }
       if (other && !hit) continue;
-      if (!hit && (near || splitmix(spec.seed * 1000003ULL + k) % 1000 >= 150)) continue;
+      if (!hit && (near || splitmix64(spec.seed * 1000003ULL + k) % 1000 >= 150)) continue;
       out.patches.push_back(speck_net_patch(ph.image, c.x, c.y, std::pow(10.0, c.features[k_noise])));
       out.labels.push_back(hit ? 1 : 0);
     }
@@ -171,7 +166,7 @@ SpeckNetFitResult fit_training_speck_net(const TrainOptions& o, const std::funct
   Patches a, b, all;
   for (int i = 0; i < n; ++i) {
     auto& p = per[static_cast<std::size_t>(i)];
-    Patches& half = splitmix(static_cast<std::uint64_t>(i) + 17) % 2 ? b : a;
+    Patches& half = splitmix64(static_cast<std::uint64_t>(i) + 17) % 2 ? b : a;
     half.patches.insert(half.patches.end(), p.patches.begin(), p.patches.end());
     half.labels.insert(half.labels.end(), p.labels.begin(), p.labels.end());
   }
@@ -230,35 +225,3 @@ SpeckNetFitResult fit_training_speck_net(const TrainOptions& o, const std::funct
 }
 
 }  // namespace calcscope::train_detail
-
-namespace calcscope {
-
-std::uint64_t stable_string_hash(std::string_view s) {
-  // libstdc++'s std::_Hash_bytes for 64-bit size_t (MurmurHash2-64A with its seed), written out with
-  // explicit little-endian loads so the value is the same with every compiler, library and CPU.
-  constexpr std::uint64_t mul = (std::uint64_t{0xc6a4a793} << 32) + 0x5bd1e995;
-  const auto shift_mix = [](std::uint64_t v) { return v ^ (v >> 47); };
-  const auto load = [&](std::size_t at, std::size_t n) {
-    std::uint64_t r = 0;
-    for (std::size_t k = n; k-- > 0;) r = (r << 8) + static_cast<unsigned char>(s[at + k]);
-    return r;
-  };
-  const std::size_t len = s.size(), aligned = len & ~std::size_t{7};
-  std::uint64_t hash = std::uint64_t{0xc70f6907} ^ (static_cast<std::uint64_t>(len) * mul);
-  for (std::size_t p = 0; p < aligned; p += 8) {
-    hash ^= shift_mix(load(p, 8) * mul) * mul;
-    hash *= mul;
-  }
-  if (len & 7) {
-    hash ^= load(aligned, len & 7);
-    hash *= mul;
-  }
-  hash = shift_mix(hash) * mul;
-  return shift_mix(hash);
-}
-
-int speck_net_infn_case_half(const std::string& file_name) {
-  return static_cast<int>(train_detail::splitmix(stable_string_hash(file_name.substr(0, 4))) % 2);
-}
-
-}  // namespace calcscope

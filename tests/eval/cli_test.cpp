@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "calcscope/train/train.h"
+#include "calcscope/eval/infn_cases.h"
 
 #include "test_support.h"
 

@@ -13,6 +13,8 @@
 #include <thread>
 
 #include "calcscope/core/error.h"
+#include "calcscope/core/hash.h"
+#include "calcscope/eval/infn_cases.h"
 #include "calcscope/io/grey_window.h"
 #include "calcscope/train/train.h"
 #include "test_support.h"

@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -117,16 +116,6 @@ struct TrainReport {
   std::string cluster_model_digital;
   std::string table;               ///< printed CV table
 };
-
-/// 0 or 1: the half of the INFN cases (the first 4 characters of a patch's file name or stem) a patch
-/// belongs to. Half 0's normal patches are the candidate-patch network's real-tissue negatives
-/// (TrainOptions::speck_net_infn_dir); half 1 is kept out, and `calcscope eval --infn-case-half 1`
-/// scores it alone. splitmix64 of stable_string_hash() of the case string (the first 4 characters).
-int speck_net_infn_case_half(const std::string& file_name);
-
-/// The value libstdc++'s std::hash<std::string> gives on a 64-bit machine (session 28 split the INFN
-/// cases with it), computed portably: the same with any compiler, standard library or byte order.
-std::uint64_t stable_string_hash(std::string_view s);
 
 /// Extracts candidates from every training image, runs nested patient-pair cross-validation
 /// (the figures), then trains the final models on everything and writes them to options.out_dir
