@@ -1,5 +1,5 @@
 # ctest Install.ConsumerBuildsAgainstTheInstalledPackage (tests/CMakeLists.txt):
-#   cmake -DBUILD_DIR=<calcscope build> -DWORK=<scratch dir> -P check_install.cmake
+#   cmake -DBUILD_DIR=<calcscope build> -DWORK=<scratch dir> [-DCXX_FLAGS=<its CMAKE_CXX_FLAGS>] -P check_install.cmake
 # Installs the build into WORK/prefix, checks the installed files, then configures, builds and runs
 # tests/install/consumer (find_package(calcscope), calcscope::calcscope) against that prefix, and runs
 # the installed CLI. Any failing step fails the test with its output.
@@ -37,8 +37,9 @@ if(NOT n EQUAL 3)
 endif()
 
 get_filename_component(here ${CMAKE_CURRENT_LIST_FILE} DIRECTORY)
+# compiled as the library was (the debug preset's sanitizer flags must reach the consumer's link too)
 run("configure the consumer" ${CMAKE_COMMAND} -S ${here}/consumer -B ${WORK}/consumer -G Ninja
-    -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix})
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${prefix} "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}")
 run("build the consumer" ${CMAKE_COMMAND} --build ${WORK}/consumer)
 run("run the consumer" ${WORK}/consumer/consumer)
 run("installed CLI" ${prefix}/${CMAKE_INSTALL_BINDIR}/calcscope --version)
