@@ -406,9 +406,14 @@ TrainReport train_models(const TrainOptions& o) {
   nlohmann::json speck_net_card = nullptr;
   if (!o.speck_net_file.empty()) {
     std::ifstream in(o.speck_net_file);
-    if (!in)
-      throw Error(ErrorCode::FileNotFound, "cannot read the candidate-patch network (--speck-net-file)",
+    if (!in) {
+      std::error_code ec;
+      const bool there = std::filesystem::exists(o.speck_net_file, ec);
+      throw Error(there ? ErrorCode::Unreadable : ErrorCode::FileNotFound,
+                  there ? "cannot read the candidate-patch network (--speck-net-file): check its permissions"
+                        : "the candidate-patch network file (--speck-net-file) does not exist",
                   o.speck_net_file.string());
+    }
     try {
       speck_net = SpeckNet::from_json(nlohmann::json::parse(in));
     } catch (const Error& e) {
